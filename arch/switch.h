@@ -1,0 +1,72 @@
+/* slp — the assembly switch primitive: C prototypes and the saved-frame layout.
+ *
+ * This header is shared by the .S files (with __ASSEMBLER__ defined) and by
+ * core/ (C++). It is the only place that knows the size of the frame the
+ * switch pushes; core/ checks it with static_assert and needs nothing else
+ * about the registers.
+ *
+ * The protocol is stackman's:
+ *
+ *   void *slp_switch(slp_switch_callback cb, void *context);
+ *
+ *     1. push every callee-saved register (and the FP control state) on the
+ *        current stack;
+ *     2. sp_new = cb(context, SLP_SWITCH_SAVE, sp)    -- on the old stack
+ *     3. install sp_new as the stack pointer;
+ *     4. result = cb(context, SLP_SWITCH_RESTORE, sp_new) -- on the new stack
+ *     5. pop the registers found at sp_new and return `result` to whoever
+ *        pushed them.
+ *
+ *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
+ *
+ *     writes, just below `stack_top` (rounded down to 16 bytes), a frame that
+ *     looks like one pushed by step 1 and returns its address: the stack
+ *     pointer to hand back from a SAVE step. When a switch restores it,
+ *     `entry(arg, result)` runs on that stack with `result` the value of the
+ *     RESTORE step. `entry` must never return: if it does, the process
+ *     writes a message to stderr and traps.
+ *
+ * Example:
+ *
+ *   static void *on_switch(void *ctx, int op, void *sp) {
+ *     struct request *r = ctx;
+ *     if (op == SLP_SWITCH_SAVE) { r->from->sp = sp; return r->to->sp; }
+ *     return r->value;
+ *   }
+ */
+#ifndef SLP_ARCH_SWITCH_H
+#define SLP_ARCH_SWITCH_H
+
+#define SLP_SWITCH_SAVE 0
+#define SLP_SWITCH_RESTORE 1
+
+#if defined(__x86_64__)
+/* rbx rbp r12-r15, MXCSR + x87 CW (8 bytes), return address. */
+#define SLP_FRAME_SIZE 64
+#elif defined(__aarch64__)
+/* x19-x28, x29, x30, d8-d15, FPCR + padding. */
+#define SLP_FRAME_SIZE 176
+#else
+#error "slp: no switch for this architecture (see arch/README.md)"
+#endif
+
+/* Every stack pointer slp hands out or accepts is aligned to this. */
+#define SLP_STACK_ALIGN 16
+
+#ifndef __ASSEMBLER__
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void *(*slp_switch_callback)(void *context, int op, void *sp);
+typedef void (*slp_entry_fn)(void *arg, void *result);
+
+void *slp_switch(slp_switch_callback cb, void *context);
+void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* __ASSEMBLER__ */
+
+#endif /* SLP_ARCH_SWITCH_H */

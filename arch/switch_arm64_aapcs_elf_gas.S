@@ -1,0 +1,198 @@
+/* slp — context switch for AArch64, AAPCS64, ELF, GNU as.
+ *
+ *   void *slp_switch(slp_switch_callback cb, void *context);   x0, x1
+ *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
+ *                                                              x0, x1, x2
+ * Register contract (arch/README.md has the full table):
+ *   saved:     x19-x28, x29 (frame pointer), x30 (link register), sp,
+ *              d8-d15 (the low 64 bits of v8-v15), FPCR (rounding, FZ, DN)
+ *   not saved: x0-x18 (x18 is the platform register: untouched), v0-v7,
+ *              v16-v31, the upper halves of v8-v15, FPSR (cumulative flags,
+ *              caller-saved), tpidr_el0 (TLS: a tasklet never changes thread)
+ *
+ * The frame slp_switch pushes (SLP_FRAME_SIZE = 176), at the saved sp:
+ *
+ *   +0   x19  x20            slp_init_frame: x19 = entry, x20 = arg
+ *   +16  x21  x22
+ *   +32  x23  x24
+ *   +48  x25  x26
+ *   +64  x27  x28
+ *   +80  x29  x30            x30 is PAC-signed with the sp of +176;
+ *                            slp_init_frame: x29 = 0, x30 = trampoline
+ *   +96  d8   d9
+ *   +112 d10  d11
+ *   +128 d12  d13
+ *   +144 d14  d15
+ *   +160 FPCR padding
+ *   +176 caller's frame      (16-byte aligned)
+ *
+ * BTI: every global entry starts with `bti c`. PAC: the return address is
+ * signed on entry (paciasp) and authenticated on exit (autiasp) with the
+ * stack pointer as modifier; a tasklet's frames never move (its slice is
+ * always restored at the same addresses), so both this signature and the
+ * ones compiled code keeps in its own frames stay valid across slicing. On
+ * cores without PAC these hint instructions are no-ops.
+ *
+ * FPCR: written only when the saved value differs from the live one (an
+ * FPCR write can serialise the pipeline).
+ */
+#if !defined(__aarch64__)
+#error "switch_arm64_aapcs_elf_gas.S is for AArch64 only"
+#endif
+
+#include "asm_macros.h"
+#include "switch.h"
+
+#define PACIASP    hint #25
+#define AUTIASP    hint #29
+#define PACIA1716  hint #8
+
+SLP_FUNCTION(slp_switch)
+        SLP_LANDING_PAD
+        PACIASP                         /* sign x30 with sp */
+        .cfi_negate_ra_state
+        sub     sp, sp, #SLP_FRAME_SIZE
+        .cfi_def_cfa_offset SLP_FRAME_SIZE
+        stp     x19, x20, [sp, #0]
+        .cfi_offset x19, -176
+        .cfi_offset x20, -168
+        stp     x21, x22, [sp, #16]
+        .cfi_offset x21, -160
+        .cfi_offset x22, -152
+        stp     x23, x24, [sp, #32]
+        .cfi_offset x23, -144
+        .cfi_offset x24, -136
+        stp     x25, x26, [sp, #48]
+        .cfi_offset x25, -128
+        .cfi_offset x26, -120
+        stp     x27, x28, [sp, #64]
+        .cfi_offset x27, -112
+        .cfi_offset x28, -104
+        stp     x29, x30, [sp, #80]
+        .cfi_offset x29, -96
+        .cfi_offset x30, -88
+        stp     d8, d9, [sp, #96]
+        .cfi_offset d8, -80
+        .cfi_offset d9, -72
+        stp     d10, d11, [sp, #112]
+        .cfi_offset d10, -64
+        .cfi_offset d11, -56
+        stp     d12, d13, [sp, #128]
+        .cfi_offset d12, -48
+        .cfi_offset d13, -40
+        stp     d14, d15, [sp, #144]
+        .cfi_offset d14, -32
+        .cfi_offset d15, -24
+        mrs     x9, fpcr
+        str     x9, [sp, #160]
+
+        mov     x19, x0                 /* x19 = callback, kept across calls */
+        mov     x20, x1                 /* x20 = context */
+
+        mov     x0, x20                 /* sp_new = cb(ctx, SAVE, sp) */
+        mov     w1, #SLP_SWITCH_SAVE
+        mov     x2, sp
+        blr     x19
+        mov     sp, x0                  /* now on the target's stack: same CFI */
+
+        mov     x0, x20                 /* x0 = cb(ctx, RESTORE, sp) */
+        mov     w1, #SLP_SWITCH_RESTORE
+        mov     x2, sp
+        blr     x19
+
+        ldr     x9, [sp, #160]
+        mrs     x10, fpcr
+        cmp     x9, x10
+        b.ne    .Lload_fpcr             /* differs: rare */
+.Lfpcr_done:
+        .cfi_remember_state
+        ldp     d14, d15, [sp, #144]
+        ldp     d12, d13, [sp, #128]
+        ldp     d10, d11, [sp, #112]
+        ldp     d8, d9, [sp, #96]
+        ldp     x29, x30, [sp, #80]
+        ldp     x27, x28, [sp, #64]
+        ldp     x25, x26, [sp, #48]
+        ldp     x23, x24, [sp, #32]
+        ldp     x21, x22, [sp, #16]
+        ldp     x19, x20, [sp, #0]
+        add     sp, sp, #SLP_FRAME_SIZE
+        .cfi_def_cfa_offset 0
+        .cfi_restore x19
+        .cfi_restore x20
+        .cfi_restore x21
+        .cfi_restore x22
+        .cfi_restore x23
+        .cfi_restore x24
+        .cfi_restore x25
+        .cfi_restore x26
+        .cfi_restore x27
+        .cfi_restore x28
+        .cfi_restore x29
+        .cfi_restore x30
+        .cfi_restore d8
+        .cfi_restore d9
+        .cfi_restore d10
+        .cfi_restore d11
+        .cfi_restore d12
+        .cfi_restore d13
+        .cfi_restore d14
+        .cfi_restore d15
+        AUTIASP                         /* authenticate the target's x30 */
+        ret
+        .cfi_restore_state
+
+.Lload_fpcr:
+        msr     fpcr, x9
+        b       .Lfpcr_done
+SLP_END(slp_switch)
+
+
+SLP_FUNCTION(slp_init_frame)
+        SLP_LANDING_PAD
+        and     x0, x0, #~(SLP_STACK_ALIGN - 1)
+        mov     x16, x0                 /* x16 = sp after the frame is popped */
+        sub     x0, x0, #SLP_FRAME_SIZE
+        stp     x1, x2, [x0, #0]        /* x19 = entry, x20 = arg */
+        stp     xzr, xzr, [x0, #16]
+        stp     xzr, xzr, [x0, #32]
+        stp     xzr, xzr, [x0, #48]
+        stp     xzr, xzr, [x0, #64]
+        adrp    x17, slp_tasklet_trampoline
+        add     x17, x17, :lo12:slp_tasklet_trampoline
+        PACIA1716                       /* sign x17 with x16, as paciasp would */
+        stp     xzr, x17, [x0, #80]     /* x29 = 0 ends frame-pointer walks */
+        stp     xzr, xzr, [x0, #96]
+        stp     xzr, xzr, [x0, #112]
+        stp     xzr, xzr, [x0, #128]
+        stp     xzr, xzr, [x0, #144]
+        mrs     x9, fpcr                /* the new tasklet inherits the */
+        stp     x9, xzr, [x0, #160]     /* creator's FP control modes   */
+        ret
+SLP_END(slp_init_frame)
+
+
+/* First frame of every tasklet: reached by the return of slp_switch with
+ * sp = stack_top, x19 = entry, x20 = arg, x0 = result. */
+SLP_FUNCTION(slp_tasklet_trampoline)
+        .cfi_undefined x30              /* backtraces end here */
+        SLP_LANDING_PAD
+        mov     x1, x0
+        mov     x0, x20
+        blr     x19                     /* entry(arg, result): never returns */
+        mov     x0, #2                  /* it did: write(2, message), trap */
+        adrp    x1, .Lreturned_message
+        add     x1, x1, :lo12:.Lreturned_message
+        mov     x2, #(.Lreturned_message_end - .Lreturned_message)
+        mov     x8, #64                 /* SYS_write */
+        svc     #0
+        brk     #0x3e8
+SLP_END(slp_tasklet_trampoline)
+
+        .section .rodata
+.Lreturned_message:
+        .ascii  "slp: fatal: a tasklet entry function returned through its first frame\n"
+.Lreturned_message_end:
+
+SLP_GNU_PROPERTY_NOTE
+SLP_NOTE_GNU_STACK

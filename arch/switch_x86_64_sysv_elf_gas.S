@@ -1,0 +1,179 @@
+/* slp — context switch for x86-64, System V psABI, ELF, GNU as.
+ *
+ *   void *slp_switch(slp_switch_callback cb, void *context);   rdi, rsi
+ *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
+ *                                                              rdi, rsi, rdx
+ * Register contract (arch/README.md has the full table):
+ *   saved:     rbx rbp r12 r13 r14 r15, MXCSR control bits, x87 control word
+ *   not saved: rax rcx rdx rsi rdi r8-r11 (caller-saved), xmm/ymm/zmm
+ *              (all caller-saved in SysV), MXCSR status flags (caller-saved),
+ *              fs (TLS: a tasklet never changes thread), the signal mask
+ *
+ * The frame slp_switch pushes (SLP_FRAME_SIZE = 64), at the saved sp:
+ *
+ *   +0   MXCSR            4 bytes (control bits are what matters)
+ *   +4   x87 control word 2 bytes
+ *   +6   padding          2 bytes
+ *   +8   r15
+ *   +16  r14
+ *   +24  r13              slp_init_frame: arg
+ *   +32  r12              slp_init_frame: entry
+ *   +40  rbx
+ *   +48  rbp              slp_init_frame: 0 (ends frame-pointer walks)
+ *   +56  return address   slp_init_frame: slp_tasklet_trampoline
+ *   +64  caller's frame   (16-byte aligned)
+ *
+ * MXCSR: the psABI makes the control bits (DAZ, exception masks, rounding,
+ * FZ: bits 6-15) callee-saved and the sticky status flags (bits 0-5)
+ * caller-saved. Reloading a word whose sticky flags differ from the live ones
+ * costs ~60 ns on recent x86 cores, so the restore compares the control bits
+ * and executes ldmxcsr only when they differ, keeping the live status flags.
+ * The x87 control word gets the same treatment.
+ */
+#if !defined(__x86_64__)
+#error "switch_x86_64_sysv_elf_gas.S is for x86-64 only"
+#endif
+
+#include "asm_macros.h"
+#include "switch.h"
+
+#define MXCSR_CONTROL_BITS 0xffc0
+
+SLP_FUNCTION(slp_switch)
+        SLP_LANDING_PAD
+        pushq   %rbp                    /* callee-saved state of the caller */
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %rbp, 0
+        pushq   %rbx
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %rbx, 0
+        pushq   %r12
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r12, 0
+        pushq   %r13
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r13, 0
+        pushq   %r14
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r14, 0
+        pushq   %r15
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r15, 0
+        subq    $8, %rsp                /* FP control slot; rsp now 16-aligned */
+        .cfi_adjust_cfa_offset 8
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+
+        movq    %rdi, %rbx              /* rbx = callback, kept across calls */
+        movq    %rsi, %r12              /* r12 = context */
+
+        movq    %r12, %rdi              /* sp_new = cb(ctx, SAVE, sp) */
+        xorl    %esi, %esi
+        movq    %rsp, %rdx
+        call    *%rbx
+        movq    %rax, %rsp              /* now on the target's stack: same CFI */
+
+        movq    %r12, %rdi              /* rax = cb(ctx, RESTORE, sp) */
+        movl    $SLP_SWITCH_RESTORE, %esi
+        movq    %rsp, %rdx
+        call    *%rbx
+
+        stmxcsr -4(%rsp)                /* red zone: live MXCSR */
+        movl    -4(%rsp), %ecx
+        xorl    (%rsp), %ecx
+        testl   $MXCSR_CONTROL_BITS, %ecx
+        jnz     .Lload_mxcsr            /* control bits differ: rare */
+.Lmxcsr_done:
+        fnstcw  -4(%rsp)                /* live x87 control word */
+        movzwl  -4(%rsp), %ecx
+        cmpw    4(%rsp), %cx
+        jne     .Lload_fpucw            /* differs: rare */
+.Lfpucw_done:
+        .cfi_remember_state
+        addq    $8, %rsp
+        .cfi_adjust_cfa_offset -8
+        popq    %r15
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r15
+        popq    %r14
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r14
+        popq    %r13
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r13
+        popq    %r12
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r12
+        popq    %rbx
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %rbx
+        popq    %rbp
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %rbp
+#if defined(SLP_RESUME_BY_JMP)
+        popq    %rcx
+        .cfi_adjust_cfa_offset -8
+        .cfi_register %rip, %rcx
+        jmp     *%rcx
+#else
+        ret                             /* one call site in core: predicted */
+#endif
+        .cfi_restore_state
+
+.Lload_mxcsr:                           /* saved control bits, live status */
+        movl    -4(%rsp), %ecx
+        andl    $~MXCSR_CONTROL_BITS, %ecx
+        movl    (%rsp), %edx
+        andl    $MXCSR_CONTROL_BITS, %edx
+        orl     %edx, %ecx
+        movl    %ecx, -4(%rsp)
+        ldmxcsr -4(%rsp)
+        jmp     .Lmxcsr_done
+.Lload_fpucw:
+        fldcw   4(%rsp)
+        jmp     .Lfpucw_done
+SLP_END(slp_switch)
+
+
+SLP_FUNCTION(slp_init_frame)
+        SLP_LANDING_PAD
+        andq    $-SLP_STACK_ALIGN, %rdi /* rdi = aligned top */
+        leaq    -SLP_FRAME_SIZE(%rdi), %rax
+        stmxcsr (%rax)                  /* the new tasklet inherits the */
+        fnstcw  4(%rax)                 /* creator's FP control modes   */
+        movw    $0, 6(%rax)
+        movq    $0, 8(%rax)             /* r15 */
+        movq    $0, 16(%rax)            /* r14 */
+        movq    %rdx, 24(%rax)          /* r13 = arg */
+        movq    %rsi, 32(%rax)          /* r12 = entry */
+        movq    $0, 40(%rax)            /* rbx */
+        movq    $0, 48(%rax)            /* rbp = 0 */
+        leaq    slp_tasklet_trampoline(%rip), %rcx
+        movq    %rcx, 56(%rax)
+        ret
+SLP_END(slp_init_frame)
+
+
+/* First frame of every tasklet: reached by the return of slp_switch with
+ * rsp = stack_top (16-byte aligned), r12 = entry, r13 = arg, rax = result. */
+SLP_FUNCTION(slp_tasklet_trampoline)
+        .cfi_undefined %rip             /* backtraces end here */
+        SLP_LANDING_PAD
+        movq    %r13, %rdi
+        movq    %rax, %rsi
+        call    *%r12                   /* entry(arg, result): never returns */
+        movl    $2, %edi                /* it did: write(2, message), trap */
+        leaq    .Lreturned_message(%rip), %rsi
+        movl    $(.Lreturned_message_end - .Lreturned_message), %edx
+        movl    $1, %eax                /* SYS_write */
+        syscall
+        ud2
+SLP_END(slp_tasklet_trampoline)
+
+        .section .rodata
+.Lreturned_message:
+        .ascii  "slp: fatal: a tasklet entry function returned through its first frame\n"
+.Lreturned_message_end:
+
+SLP_GNU_PROPERTY_NOTE
+SLP_NOTE_GNU_STACK

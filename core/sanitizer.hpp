@@ -1,0 +1,79 @@
+// slp — the sanitizer and valgrind annotations every switch needs, as no-ops
+// in ordinary builds.
+//
+// AddressSanitizer must be told when the stack changes
+// (__sanitizer_{start,finish}_switch_fiber), and a slice it copies may hold
+// redzones of frames that are not running, so copies unpoison first.
+// Valgrind must know each execution stack, or it mistakes a switch for a
+// huge stack-pointer move.
+#ifndef SLP_CORE_SANITIZER_HPP
+#define SLP_CORE_SANITIZER_HPP
+
+#include <cstddef>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SLP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLP_ASAN 1
+#endif
+#endif
+
+#if defined(SLP_ASAN)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define SLP_VALGRIND 1
+#endif
+#endif
+
+namespace slp::core::sanitizer {
+
+// start_switch: about to leave the current stack for [bottom, bottom+size).
+// fake_stack_save == nullptr means the current stack is never resumed.
+inline void start_switch([[maybe_unused]] void** fake_stack_save,
+                         [[maybe_unused]] const void* bottom,
+                         [[maybe_unused]] std::size_t size) noexcept {
+#if defined(SLP_ASAN)
+  __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+#endif
+}
+
+// finish_switch: now running on the stack announced by start_switch.
+inline void finish_switch([[maybe_unused]] void* fake_stack_save) noexcept {
+#if defined(SLP_ASAN)
+  __sanitizer_finish_switch_fiber(fake_stack_save, nullptr, nullptr);
+#endif
+}
+
+// unpoison: [p, p+n) holds stack bytes of some frame that is not running.
+inline void unpoison([[maybe_unused]] const void* p,
+                     [[maybe_unused]] std::size_t n) noexcept {
+#if defined(SLP_ASAN)
+  __asan_unpoison_memory_region(p, n);
+#endif
+}
+
+// register_stack / deregister_stack: tell valgrind about an execution stack.
+inline unsigned register_stack([[maybe_unused]] void* lo,
+                               [[maybe_unused]] void* hi) noexcept {
+#if defined(SLP_VALGRIND)
+  return VALGRIND_STACK_REGISTER(lo, hi);
+#else
+  return 0;
+#endif
+}
+
+inline void deregister_stack([[maybe_unused]] unsigned id) noexcept {
+#if defined(SLP_VALGRIND)
+  VALGRIND_STACK_DEREGISTER(id);
+#endif
+}
+
+}  // namespace slp::core::sanitizer
+
+#endif  // SLP_CORE_SANITIZER_HPP

@@ -1,0 +1,90 @@
+// slp — the stack engine: one thread's execution stacks and the hard switch
+// between contexts, with stack slicing (API.md §7).
+//
+// transfer(from, to, v) suspends `from` (the running context) and resumes
+// `to`, handing it `v`; it returns the value handed to `from` when it is
+// resumed. Before `to` can run on its home stack, the tasklet resident
+// there (which may be `from`) has its used slice saved to the heap; `to`'s
+// own slice is copied back only if it is not resident already. Saving
+// happens before the stack pointer moves and restoring after, always above
+// the live stack pointer, so a signal at any instant sees a valid stack.
+//
+// Example:
+//   stack_engine engine(cfg);
+//   context main_ctx;  main_ctx.state = context::status::running;
+//   context t;  t.body = [](context& self, void* v) { ...
+//                                  engine.finish(self, main_ctx, nullptr); };
+//   engine.transfer(main_ctx, t, nullptr);
+#ifndef SLP_CORE_STACK_ENGINE_HPP
+#define SLP_CORE_STACK_ENGINE_HPP
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "core/context.hpp"
+#include "core/execution_stack.hpp"
+#include "slp/config.hpp"
+
+namespace slp::core {
+
+class stack_engine {
+ public:
+  // stack_engine: validates `cfg` (slp::error on a stack size below a page
+  // or a count of 0). Stacks are mapped when first needed.
+  explicit stack_engine(const config& cfg);
+  ~stack_engine();
+  stack_engine(const stack_engine&) = delete;
+  stack_engine& operator=(const stack_engine&) = delete;
+
+  // transfer: switches from the running context `from` to `to` (fresh or
+  // suspended). Throws std::bad_alloc, with nothing changed and no switch,
+  // when the slice to be saved cannot be allocated.
+  void* transfer(context& from, context& to, void* value = nullptr);
+
+  // finish: `from` has finished for good; switches to `to` and never
+  // returns. The caller may free `from` once `to` runs.
+  [[noreturn]] void finish(context& from, context& to, void* value) noexcept;
+
+  // forget: the context will never run again (finished, or discarded while
+  // suspended): it stops being resident and its slice is freed.
+  void forget(context& c) noexcept;
+
+  // started: whether any context has run on an execution stack.
+  [[nodiscard]] bool started() const noexcept { return !stacks_.empty(); }
+  [[nodiscard]] const config& configuration() const noexcept { return cfg_; }
+  [[nodiscard]] std::size_t stacks_mapped() const noexcept {
+    return stacks_.size();
+  }
+
+  // validate: throws slp::error if `cfg` is unusable.
+  static void validate(const config& cfg);
+
+ private:
+  static void* on_switch(void* self, int op, void* sp) noexcept;
+  static void start(void* self, void* value) noexcept;
+  void* save_step(std::byte* sp) noexcept;
+  void* restore_step() noexcept;
+  execution_stack* choose_home();
+  void stack_bounds(const context& c, void** bottom,
+                    std::size_t* size) const noexcept;
+
+  config cfg_;
+  std::vector<std::unique_ptr<execution_stack>> stacks_;
+  std::size_t next_home_ = 0;
+  // The switch in progress; never on a stack, because the RESTORE step runs
+  // after `from`'s stack may have been overwritten.
+  context* from_ = nullptr;
+  context* to_ = nullptr;
+  void* value_ = nullptr;
+  bool save_failed_ = false;
+  // The thread's own stack, for the ASan fiber annotations.
+  void* thread_stack_bottom_ = nullptr;
+  std::size_t thread_stack_size_ = 0;
+  stack_engine* next_in_thread_ = nullptr;  // the overflow handler's list
+  friend struct fault_handler;
+};
+
+}  // namespace slp::core
+
+#endif  // SLP_CORE_STACK_ENGINE_HPP

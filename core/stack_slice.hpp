@@ -1,0 +1,59 @@
+// slp — a stack slice: the used part of a tasklet's execution stack,
+// [saved sp, top), held on the heap while another tasklet occupies that
+// stack.
+//
+// The buffer keeps only used bytes with bounded slack: it is reused while
+// the slice fits and the waste stays under slack_limit(), so a steady
+// ping-pong allocates nothing, and it is never grown by doubling.
+//
+// Example:
+//   stack_slice s;
+//   if (!s.save(sp, top - sp)) { /* out of memory: nothing changed */ }
+//   ...
+//   s.restore(sp);  // the same bytes, at the same addresses
+#ifndef SLP_CORE_STACK_SLICE_HPP
+#define SLP_CORE_STACK_SLICE_HPP
+
+#include <cstddef>
+
+namespace slp::core {
+
+class stack_slice {
+ public:
+  stack_slice() noexcept = default;
+  ~stack_slice();
+  stack_slice(const stack_slice&) = delete;
+  stack_slice& operator=(const stack_slice&) = delete;
+
+  // save: copies [from, from + size) into the buffer. Returns false, with
+  // the slice unchanged, when a larger buffer cannot be allocated.
+  [[nodiscard]] bool save(const std::byte* from, std::size_t size) noexcept;
+  // restore: copies the saved bytes to `to` and marks the slice empty; the
+  // buffer is kept for the next save.
+  void restore(std::byte* to) noexcept;
+  // release: frees the buffer.
+  void release() noexcept;
+
+  // size: the bytes saved now (0 when the tasklet is resident).
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  // capacity: the bytes allocated for the buffer.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] const std::byte* data() const noexcept { return data_; }
+
+  // slack_limit: the most unused bytes a buffer may keep for a slice of
+  // `size` bytes before it is reallocated to fit.
+  static constexpr std::size_t slack_limit(std::size_t size) noexcept {
+    return 256 + size / 8;
+  }
+  // The allocation granule of slice buffers.
+  static constexpr std::size_t granule = 16;
+
+ private:
+  std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+}  // namespace slp::core
+
+#endif  // SLP_CORE_STACK_SLICE_HPP

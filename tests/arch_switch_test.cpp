@@ -1,0 +1,280 @@
+// The assembly switch: callee-saved registers, FP control modes, stack
+// alignment and exceptions on a fresh stack, the trap of a returning entry.
+#include <gtest/gtest.h>
+
+#include <cfenv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "arch/switch.h"
+#include "fiber_harness.hpp"
+#include "slp/config.hpp"
+
+extern "C" unsigned slp_test_sentinel_call(void (*fn)(void*), void* arg,
+                                           std::uint64_t seed);
+
+namespace slp::test {
+namespace {
+
+config small_stacks(std::size_t count) {
+  config cfg;
+  cfg.stack_size = 128 * 1024;
+  cfg.stack_count = count;
+  return cfg;
+}
+
+// A baton passes main -> f0 -> f1 -> ... -> main, `rounds` times, while every
+// participant holds its own sentinels in all callee-saved registers.
+struct baton_ring {
+  core::stack_engine engine;
+  core::context main;
+  std::vector<std::unique_ptr<fiber>> fibers;
+  std::vector<unsigned> changed;
+  int rounds;
+
+  baton_ring(std::size_t stack_count, int n, int rounds_)
+      : engine(small_stacks(stack_count)),
+        changed(static_cast<std::size_t>(n), 99u),
+        rounds(rounds_) {
+    make_running(main);
+    for (int i = 0; i < n; ++i) {
+      fibers.push_back(
+          std::make_unique<fiber>(engine, main, [this, i](fiber& self) {
+            struct hop_state {
+              baton_ring* ring;
+              fiber* self;
+              int i;
+            } st{this, &self, i};
+            changed[static_cast<std::size_t>(i)] = slp_test_sentinel_call(
+                [](void* p) {
+                  auto& s = *static_cast<hop_state*>(p);
+                  for (int r = 0; r < s.ring->rounds; ++r)
+                    s.self->switch_to(s.ring->next_after(s.i));
+                },
+                &st, 0x1000u + static_cast<std::uint64_t>(i));
+          }));
+    }
+    // A finished fiber hands the baton on to the next one.
+    for (int i = 0; i + 1 < n; ++i)
+      fibers[static_cast<std::size_t>(i)]->after =
+          fibers[static_cast<std::size_t>(i) + 1].get();
+  }
+
+  core::context& next_after(int i) {
+    return static_cast<std::size_t>(i) + 1 < fibers.size()
+               ? static_cast<core::context&>(
+                     *fibers[static_cast<std::size_t>(i) + 1])
+               : main;
+  }
+};
+
+void run_ring(baton_ring& ring) {
+  unsigned main_changed = slp_test_sentinel_call(
+      [](void* p) {
+        auto& r = *static_cast<baton_ring*>(p);
+        for (int k = 0; k <= r.rounds; ++k)
+          r.engine.transfer(r.main, *r.fibers[0]);
+      },
+      &ring, 0xfeedu);
+  EXPECT_EQ(main_changed, 0u) << "main's callee-saved registers";
+  for (std::size_t i = 0; i < ring.changed.size(); ++i) {
+    EXPECT_EQ(ring.changed[i], 0u)
+        << "fiber " << i << "'s callee-saved registers";
+    EXPECT_EQ(ring.fibers[i]->state, core::context::status::finished);
+  }
+}
+
+TEST(ArchSwitchTest, CalleeSavedRegistersSurviveResidentSwitches) {
+  baton_ring ring(8, 4, 200);  // every fiber keeps its own stack: no copies
+  run_ring(ring);
+}
+
+TEST(ArchSwitchTest, CalleeSavedRegistersSurviveSlicingSwitches) {
+  baton_ring ring(1, 5, 200);  // one stack: every switch copies slices
+  run_ring(ring);
+}
+
+// The rounding mode is per context: each one set its own and finds it again
+// after every switch, in the control word and in the arithmetic.
+TEST(ArchSwitchTest, FpRoundingModeStaysPerContext) {
+  core::stack_engine engine(small_stacks(1));
+  core::context main;
+  make_running(main);
+  const int modes[] = {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
+  std::vector<std::unique_ptr<fiber>> fibers;
+  std::vector<int> mismatches(3, -1);
+  const int main_mode = std::fegetround();
+  for (std::size_t i = 0; i < 3; ++i) {
+    fibers.push_back(std::make_unique<fiber>(engine, main, [&, i](fiber& self) {
+      std::fesetround(modes[i]);
+      int bad = 0;
+      for (int r = 0; r < 50; ++r) {
+        self.switch_to(main);
+        volatile double one = 1.0;
+        volatile double three = 3.0;
+        const double third = one / three;
+        const double expected_third = (modes[i] == FE_UPWARD)
+                                          ? 0x1.5555555555556p-2
+                                          : 0x1.5555555555555p-2;
+        if (std::fegetround() != modes[i] || third != expected_third) ++bad;
+      }
+      mismatches[i] = bad;
+    }));
+  }
+  for (int r = 0; r <= 50; ++r) {
+    for (auto& f : fibers) {
+      engine.transfer(main, *f);
+      ASSERT_EQ(std::fegetround(), main_mode)
+          << "main's mode leaked into round " << r;
+    }
+  }
+  EXPECT_EQ(mismatches, (std::vector<int>{0, 0, 0}));
+}
+
+// A fresh context inherits the control modes of the one that started it.
+TEST(ArchSwitchTest, FreshContextInheritsCreatorsRoundingMode) {
+  core::stack_engine engine(small_stacks(2));
+  core::context main;
+  make_running(main);
+  int seen = -1;
+  fiber f(engine, main, [&](fiber&) { seen = std::fegetround(); });
+  const int old = std::fegetround();
+  std::fesetround(FE_DOWNWARD);
+  engine.transfer(main, f);
+  std::fesetround(old);
+  EXPECT_EQ(seen, FE_DOWNWARD);
+}
+
+__attribute__((noinline)) std::uintptr_t aligned_local_address() {
+  alignas(16) volatile unsigned char probe[16] = {};
+  probe[0] = 1;
+  return reinterpret_cast<std::uintptr_t>(&probe[0]);
+}
+
+TEST(ArchSwitchTest, FreshStackIsAbiAlignedForPrintfAndAlignedLocals) {
+  core::stack_engine engine(small_stacks(1));
+  core::context main;
+  make_running(main);
+  std::uintptr_t address16 = 1;
+  std::uintptr_t address32 = 1;
+  char text[64] = {};
+  fiber f(engine, main, [&](fiber&) {
+    address16 = aligned_local_address();
+    alignas(32) volatile double wide[4] = {1.0, 2.0, 3.0, 4.0};
+    address32 = reinterpret_cast<std::uintptr_t>(&wide[0]);
+    std::snprintf(text, sizeof text, "%f %.3e", 3.25, wide[3] / 3.0);
+  });
+  engine.transfer(main, f);
+  EXPECT_EQ(address16 % 16, 0u);
+  EXPECT_EQ(address32 % 32, 0u);
+  EXPECT_STREQ(text, "3.250000 1.333e+00");
+}
+
+TEST(ArchSwitchTest, ExceptionThrownAndCaughtInsideSwitchedContext) {
+  core::stack_engine engine(small_stacks(1));
+  core::context main;
+  make_running(main);
+  std::vector<std::string> trace;
+  fiber a(engine, main, [&](fiber& self) {
+    try {
+      trace.push_back("a:try");
+      self.switch_to(main);
+      throw std::runtime_error("from a");
+    } catch (const std::runtime_error& e) {
+      trace.push_back(std::string("a:caught ") + e.what());
+      self.switch_to(main);  // suspended inside the catch block
+      trace.push_back("a:after catch");
+    }
+  });
+  engine.transfer(main, a);
+  trace.push_back("main");
+  engine.transfer(main, a);
+  try {
+    throw std::logic_error("from main");
+  } catch (const std::logic_error& e) {
+    trace.push_back(std::string("main:caught ") + e.what());
+  }
+  engine.transfer(main, a);
+  EXPECT_EQ(trace, (std::vector<std::string>{"a:try", "main", "a:caught from a",
+                                             "main:caught from main",
+                                             "a:after catch"}));
+}
+
+TEST(ArchSwitchTest, TransferHandsValuesBothWays) {
+  core::stack_engine engine(small_stacks(2));
+  core::context main;
+  make_running(main);
+  int first = 0, second = 0;
+  int reply = 7;
+  void* got_back = nullptr;
+  fiber f(engine, main, [&](fiber& self) {
+    first = 1;
+    got_back = self.switch_to(main, &reply);
+    second = *static_cast<int*>(got_back);
+  });
+  int sent = 42;
+  void* r = engine.transfer(main, f, nullptr);
+  EXPECT_EQ(r, &reply);
+  EXPECT_EQ(first, 1);
+  engine.transfer(main, f, &sent);
+  EXPECT_EQ(second, 42);
+}
+
+void entry_that_returns(void*, void*) {}
+
+TEST(ArchSwitchDeathTest, EntryThatReturnsTrapsWithMessage) {
+  EXPECT_DEATH(
+      {
+        static std::vector<unsigned char> stack(64 * 1024);
+        static void* target = slp_init_frame(stack.data() + stack.size(),
+                                             &entry_that_returns, nullptr);
+        slp_switch(
+            [](void*, int op, void* sp) -> void* {
+              return op == SLP_SWITCH_SAVE ? target : sp;
+            },
+            nullptr);
+      },
+      "a tasklet entry function returned through its first frame");
+}
+
+TEST(ArchSwitchTest, InitFrameIsAlignedAndBelowTop) {
+  alignas(16) static unsigned char stack[4096];
+  unsigned char* top = stack + sizeof stack - 8;  // deliberately misaligned
+  auto* sp = static_cast<unsigned char*>(
+      slp_init_frame(top, &entry_that_returns, nullptr));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(sp) % SLP_STACK_ALIGN, 0u);
+  EXPECT_EQ(sp, stack + sizeof stack - 16 - SLP_FRAME_SIZE);
+}
+
+// Each thread switches its own contexts; a broken cross sysroot hangs here.
+TEST(ArchSwitchTest, ThreadsSwitchIndependently) {
+  std::vector<int> results(2, 0);
+  auto work = [&](std::size_t slot) {
+    core::stack_engine engine(small_stacks(1));
+    core::context main;
+    make_running(main);
+    int count = 0;
+    fiber a(engine, main, [&](fiber& self) {
+      for (int i = 0; i < 1000; ++i) {
+        ++count;
+        self.switch_to(main);
+      }
+    });
+    for (int i = 0; i <= 1000; ++i) engine.transfer(main, a);
+    results[slot] = count;
+  };
+  std::thread t1(work, 0);
+  std::thread t2(work, 1);
+  t1.join();
+  t2.join();
+  EXPECT_EQ(results, (std::vector<int>{1000, 1000}));
+}
+
+}  // namespace
+}  // namespace slp::test

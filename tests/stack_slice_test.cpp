@@ -1,0 +1,365 @@
+// Stack slicing: live stack data survives eviction and restore, the slice
+// held on the heap is exactly the used part of the stack, buffers are
+// reused, signals during switching are harmless, an overflow names its
+// tasklet, and configuration errors change nothing.
+#include <alloca.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/scheduler.hpp"
+#include "fiber_harness.hpp"
+#include "slp/config.hpp"
+#include "slp/errors.hpp"
+
+namespace slp::test {
+namespace {
+
+config stacks(std::size_t count, std::size_t size = 512 * 1024) {
+  config cfg;
+  cfg.stack_size = size;
+  cfg.stack_count = count;
+  return cfg;
+}
+
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Fills `words` with a pattern from `seed` and returns its checksum.
+std::uint64_t fill(volatile std::uint64_t* words, std::size_t n,
+                   std::uint64_t seed) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    words[i] = mix(seed + i);
+    sum += words[i] * (i + 1);
+  }
+  return sum;
+}
+
+std::uint64_t checksum(const volatile std::uint64_t* words, std::size_t n) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += words[i] * (i + 1);
+  return sum;
+}
+
+struct live_data_param {
+  std::size_t stack_count;
+  int fibers;
+};
+
+class LiveStackDataTest : public ::testing::TestWithParam<live_data_param> {};
+
+// Each fiber keeps 64-256 KiB of checksummed data live on its stack while
+// the fibers round-robin; with fewer stacks than fibers every switch saves
+// one slice and restores another.
+TEST_P(LiveStackDataTest, SurvivesThousandsOfSwitches) {
+  const auto param = GetParam();
+  core::stack_engine engine(stacks(param.stack_count));
+  core::context main;
+  make_running(main);
+  constexpr int rounds = 400;
+  std::vector<int> failures(static_cast<std::size_t>(param.fibers), -1);
+  std::vector<std::unique_ptr<fiber>> fibers;
+  for (int i = 0; i < param.fibers; ++i) {
+    fibers.push_back(std::make_unique<fiber>(engine, main, [&, i](fiber& self) {
+      const std::size_t bytes =
+          (64 + 48 * static_cast<std::size_t>(i % 4)) * 1024;  // 64..208 KiB
+      const std::size_t n = bytes / sizeof(std::uint64_t);
+      auto* words = static_cast<volatile std::uint64_t*>(alloca(bytes));
+      const std::uint64_t expected =
+          fill(words, n, static_cast<std::uint64_t>(i) << 32);
+      int bad = 0;
+      for (int r = 0; r < rounds; ++r) {
+        self.switch_to(main);
+        // Cheap probes every time, the whole checksum now and then.
+        if (words[0] != mix(static_cast<std::uint64_t>(i) << 32) ||
+            words[n - 1] != mix((static_cast<std::uint64_t>(i) << 32) + n - 1))
+          ++bad;
+        if (r % 40 == 0 && checksum(words, n) != expected) ++bad;
+      }
+      if (checksum(words, n) != expected) ++bad;
+      failures[static_cast<std::size_t>(i)] = bad;
+    }));
+  }
+  std::size_t evicted_bytes_min = SIZE_MAX;
+  for (int r = 0; r <= rounds; ++r) {
+    for (auto& f : fibers) engine.transfer(main, *f);
+    if (r == rounds / 2) {
+      // More fibers than stacks: some are evicted, each with its whole data.
+      int evicted = 0;
+      for (auto& f : fibers) {
+        if (f->stack_bytes() == 0) continue;
+        ++evicted;
+        evicted_bytes_min = std::min(evicted_bytes_min, f->stack_bytes());
+      }
+      EXPECT_GE(evicted, param.fibers - static_cast<int>(param.stack_count));
+    }
+  }
+  EXPECT_GE(evicted_bytes_min, 64u * 1024)
+      << "an evicted slice holds the fiber's live data";
+  EXPECT_EQ(failures,
+            std::vector<int>(static_cast<std::size_t>(param.fibers), 0));
+  EXPECT_LE(engine.stacks_mapped(), param.stack_count);
+}
+
+INSTANTIATE_TEST_SUITE_P(StackCounts, LiveStackDataTest,
+                         ::testing::Values(live_data_param{1, 5},
+                                           live_data_param{2, 5},
+                                           live_data_param{4, 6}),
+                         [](const auto& test_info) {
+                           return "stacks" +
+                                  std::to_string(test_info.param.stack_count) +
+                                  "_fibers" +
+                                  std::to_string(test_info.param.fibers);
+                         });
+
+// The slice on the heap is the used part of the stack: [saved sp, top).
+TEST(StackSliceTest, StackBytesEqualsTheLiveSlice) {
+  core::stack_engine engine(stacks(1));
+  core::context main;
+  make_running(main);
+  constexpr std::size_t live = 3000;
+  const volatile unsigned char* seen_buffer = nullptr;
+  fiber a(engine, main, [&](fiber& self) {
+    auto* buffer = static_cast<volatile unsigned char*>(alloca(live));
+    for (std::size_t i = 0; i < live; ++i)
+      buffer[i] = static_cast<unsigned char>(i);
+    seen_buffer = buffer;
+    self.switch_to(main);
+  });
+  fiber b(engine, main, [&](fiber& self) { self.switch_to(main); });
+  EXPECT_EQ(a.stack_bytes(), 0u) << "not started";
+  engine.transfer(main, a);
+  EXPECT_EQ(a.stack_bytes(), 0u) << "suspended but still resident";
+  engine.transfer(main, b);  // b needs the only stack: a is saved
+  const auto top = reinterpret_cast<std::uintptr_t>(a.home->top());
+  const auto sp = reinterpret_cast<std::uintptr_t>(a.sp);
+  EXPECT_EQ(a.stack_bytes(), top - sp);
+  EXPECT_GE(a.stack_bytes(), live);
+  EXPECT_LT(a.stack_bytes(), live + 1024)
+      << "only the used bytes, bounded slack";
+  EXPECT_GE(reinterpret_cast<std::uintptr_t>(seen_buffer), sp);
+  EXPECT_LE(a.slice.capacity(),
+            a.stack_bytes() + core::stack_slice::slack_limit(a.stack_bytes()));
+  EXPECT_EQ(b.stack_bytes(), 0u);
+  engine.transfer(main, a);  // a back: b saved, a restored
+  EXPECT_EQ(a.stack_bytes(), 0u);
+  EXPECT_GT(b.stack_bytes(), 0u);
+  engine.transfer(main, b);
+  EXPECT_EQ(a.state, core::context::status::finished);
+  EXPECT_EQ(b.state, core::context::status::finished);
+}
+
+// A steady ping-pong on one stack reuses each slice buffer: no allocation.
+TEST(StackSliceTest, SteadyPingPongReusesSliceBuffers) {
+  core::stack_engine engine(stacks(1));
+  core::context main;
+  make_running(main);
+  auto body = [&](fiber& self) {
+    for (int i = 0; i < 100; ++i) self.switch_to(main);
+  };
+  fiber a(engine, main, body);
+  fiber b(engine, main, body);
+  engine.transfer(main, a);
+  engine.transfer(main, b);
+  engine.transfer(main, a);
+  const std::byte* a_buffer = a.slice.data();
+  const std::byte* b_buffer = b.slice.data();
+  ASSERT_NE(a_buffer, nullptr);
+  ASSERT_NE(b_buffer, nullptr);
+  for (int i = 0; i < 50; ++i) {
+    engine.transfer(main, b);
+    engine.transfer(main, a);
+    ASSERT_EQ(a.slice.data(), a_buffer);
+    ASSERT_EQ(b.slice.data(), b_buffer);
+  }
+}
+
+// A saved buffer much larger than the slice is given back: bounded slack.
+TEST(StackSliceTest, ShrinksAfterADeepExcursion) {
+  core::stack_slice slice;
+  std::vector<std::byte> bytes(64 * 1024, std::byte{7});
+  ASSERT_TRUE(slice.save(bytes.data(), bytes.size()));
+  EXPECT_EQ(slice.capacity(), bytes.size());
+  ASSERT_TRUE(slice.save(bytes.data(), 500));
+  EXPECT_EQ(slice.size(), 500u);
+  EXPECT_LE(slice.capacity(), 500 + core::stack_slice::slack_limit(500));
+  std::vector<std::byte> out(500);
+  slice.restore(out.data());
+  EXPECT_EQ(out, std::vector<std::byte>(500, std::byte{7}));
+  EXPECT_EQ(slice.size(), 0u);
+}
+
+std::atomic<int> signals_seen{0};
+
+void noisy_handler(int) {
+  volatile unsigned char scratch[2048];  // the handler uses the stack too
+  for (std::size_t i = 0; i < sizeof scratch; ++i)
+    scratch[i] = static_cast<unsigned char>(i);
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < sizeof scratch; ++i) sum += scratch[i];
+  if (sum == 261120u) signals_seen.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::atomic<bool> storm_over{false};
+
+__attribute__((noinline)) std::uint64_t deep(fiber& self, core::context& main,
+                                             int depth, std::uint64_t seed,
+                                             int& bad) {
+  volatile std::uint64_t frame[64];
+  const std::uint64_t expected =
+      fill(frame, 64, seed + static_cast<std::uint64_t>(depth));
+  if (depth > 0) {
+    deep(self, main, depth - 1, seed, bad);
+  } else {
+    while (!storm_over.load()) {
+      self.switch_to(main);
+      for (volatile int spin = 0; spin < 2000; spin = spin + 1) {
+      }
+    }
+  }
+  if (checksum(frame, 64) != expected) ++bad;
+  return expected;
+}
+
+// setitimer fires every 100 us while fibers with ~40 KiB of frames each
+// switch on one stack, until 100 handlers have run; every handler runs on
+// whatever stack is live at that instant, often mid-switch.
+TEST(StackSliceTest, SignalStormDuringDeepSwitchingLeavesChecksumsIntact) {
+  core::stack_engine engine(stacks(1));
+  core::context main;
+  make_running(main);
+  struct sigaction sa {};
+  struct sigaction old_sa {};
+  sa.sa_handler = &noisy_handler;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGALRM, &sa, &old_sa), 0);
+  itimerval storm{};
+  storm.it_interval.tv_usec = 100;
+  storm.it_value.tv_usec = 100;
+  signals_seen = 0;
+  storm_over = false;
+  ASSERT_EQ(setitimer(ITIMER_REAL, &storm, nullptr), 0);
+  std::vector<int> bad(3, -1);
+  std::vector<std::unique_ptr<fiber>> fibers;
+  for (std::size_t i = 0; i < 3; ++i) {
+    fibers.push_back(std::make_unique<fiber>(engine, main, [&, i](fiber& self) {
+      int b = 0;
+      deep(self, main, 80, 1000 * i, b);
+      bad[i] = b;
+    }));
+  }
+  int rounds = 0;
+  for (; rounds < 20000 && (rounds < 300 || signals_seen.load() < 100);
+       ++rounds) {
+    for (auto& f : fibers) engine.transfer(main, *f);
+  }
+  storm_over = true;
+  for (auto& f : fibers) engine.transfer(main, *f);
+  itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  sigaction(SIGALRM, &old_sa, nullptr);
+  EXPECT_EQ(bad, (std::vector<int>{0, 0, 0}));
+  EXPECT_GE(signals_seen.load(), 100)
+      << "the storm must really have happened (" << rounds << " rounds)";
+  for (auto& f : fibers) EXPECT_EQ(f->state, core::context::status::finished);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) int recurse_forever(int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  return recurse_forever(depth + 1) + frame[0];
+}
+#pragma GCC diagnostic pop
+
+TEST(StackSliceDeathTest, OverflowStopsWithMessageNamingTheTasklet) {
+  EXPECT_DEATH(
+      {
+        core::stack_engine engine(stacks(1, 64 * 1024));
+        core::context main;
+        make_running(main);
+        fiber f(
+            engine, main, [](fiber&) { recurse_forever(0); }, 42, "deep-diver");
+        engine.transfer(main, f);
+      },
+      "stack overflow in tasklet #42 \"deep-diver\" \\(execution stack of "
+      "65536 bytes");
+}
+
+TEST(ConfigTest, RejectsTinyStacksAndZeroCountChangingNothing) {
+  std::thread([] {
+    const config before = current_config();
+    config tiny;
+    tiny.stack_size = 100;
+    try {
+      configure(tiny);
+      ADD_FAILURE() << "no error for a 100-byte stack";
+    } catch (const error& e) {
+      EXPECT_NE(std::string(e.what()).find("stack_size 100 is below one page"),
+                std::string::npos)
+          << e.what();
+    }
+    config none;
+    none.stack_count = 0;
+    try {
+      configure(none);
+      ADD_FAILURE() << "no error for stack_count 0";
+    } catch (const error& e) {
+      EXPECT_NE(std::string(e.what()).find("stack_count must be at least 1"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(current_config().stack_size, before.stack_size);
+    EXPECT_EQ(current_config().stack_count, before.stack_count);
+  }).join();
+}
+
+TEST(ConfigTest, AppliesBeforeTheFirstTaskletAndNotAfter) {
+  std::thread([] {
+    config cfg = stacks(3, 100 * 1024 + 1);
+    configure(cfg);
+    EXPECT_EQ(current_config().stack_count, 3u);
+    auto& engine = core::scheduler::of_this_thread().engine();
+    EXPECT_EQ(engine.configuration().stack_size %
+                  static_cast<std::size_t>(sysconf(_SC_PAGESIZE)),
+              0u)
+        << "rounded up to whole pages";
+    EXPECT_GE(engine.configuration().stack_size, cfg.stack_size);
+    core::context main;
+    make_running(main);
+    fiber f(engine, main, [](fiber&) {});
+    engine.transfer(main, f);  // the thread's first tasklet has run
+    try {
+      configure(stacks(5));
+      ADD_FAILURE() << "configure after the first tasklet did not throw";
+    } catch (const error& e) {
+      EXPECT_NE(std::string(e.what()).find("already started"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(current_config().stack_count, 3u);
+    EXPECT_EQ(&core::scheduler::of_this_thread().engine(), &engine)
+        << "the engine was not replaced";
+  }).join();
+}
+
+}  // namespace
+}  // namespace slp::test

@@ -1,5 +1,6 @@
 /* slp — macros shared by the .S files: symbol boilerplate, landing pads and
  * the GNU property note. Include only from assembly. */
+// clang-format off: this is assembly, not C.
 #ifndef SLP_ARCH_ASM_MACROS_H
 #define SLP_ARCH_ASM_MACROS_H
 
@@ -14,13 +15,13 @@
   .p2align 4;              \
   .globl name;             \
   .hidden name;            \
-  .type name, % function;  \
+  .type name, %function;   \
   name:                    \
   .cfi_startproc
 
 #define SLP_END(name) \
   .cfi_endproc;       \
-  .size name, .- name
+  .size name, . - name
 
 #if defined(__x86_64__)
 #define SLP_LANDING_PAD endbr64

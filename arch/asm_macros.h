@@ -1,6 +1,7 @@
 /* slp — macros shared by the .S files: symbol boilerplate, landing pads and
  * the GNU property note. Include only from assembly. */
-// clang-format off: this is assembly, not C.
+// This is assembly, not C: keep clang-format out.
+// clang-format off
 #ifndef SLP_ARCH_ASM_MACROS_H
 #define SLP_ARCH_ASM_MACROS_H
 

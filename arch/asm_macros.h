@@ -40,20 +40,20 @@
 #endif
 
 /* The .note.gnu.property section: 4-byte name "GNU", one property. */
-#define SLP_GNU_PROPERTY_NOTE                               \
-  .pushsection.note.gnu.property, "a";                      \
-  .p2align 3;                                               \
-  .long 4;  /* name size              */                    \
-  .long 16; /* descriptor size        */                    \
-  .long 5;  /* NT_GNU_PROPERTY_TYPE_0 */                    \
-  .asciz "GNU";                                             \
-  .long SLP_GNU_PROPERTY_TYPE; /* property type          */ \
-  .long 4;                     /* property data size     */ \
-  .long SLP_GNU_PROPERTY_BITS; /* feature bits           */ \
-  .p2align 3;                                               \
+#define SLP_GNU_PROPERTY_NOTE                                     \
+  .pushsection .note.gnu.property, "a";                           \
+  .p2align 3;                                                     \
+  .long 4;                          /* name size              */  \
+  .long 16;                         /* descriptor size        */  \
+  .long 5;                          /* NT_GNU_PROPERTY_TYPE_0 */  \
+  .asciz "GNU";                                                   \
+  .long SLP_GNU_PROPERTY_TYPE;      /* property type          */  \
+  .long 4;                          /* property data size     */  \
+  .long SLP_GNU_PROPERTY_BITS;      /* feature bits           */  \
+  .p2align 3;                                                     \
   .popsection
 
 /* The stack is never executable. */
-#define SLP_NOTE_GNU_STACK .section.note.GNU - stack, "", % progbits
+#define SLP_NOTE_GNU_STACK .section .note.GNU-stack, "", %progbits
 
 #endif /* SLP_ARCH_ASM_MACROS_H */

@@ -1,15 +1,146 @@
 #include "core/scheduler.hpp"
 
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "core/channel_state.hpp"
 #include "slp/errors.hpp"
 
-namespace slp {
+namespace slp::core {
 
-namespace core {
+namespace {
+
+// The Itanium C++ ABI keeps the caught-exception stack and the uncaught
+// count in one per-thread block; slp swaps its contents on every switch so
+// that each tasklet has its own (API.md §3.5).
+eh_globals& thread_eh_globals() noexcept {
+  return *reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+}
+
+std::mutex error_handler_mutex;
+std::shared_ptr<const std::function<void(std::exception_ptr)>> error_handler;
+
+std::shared_ptr<const std::function<void(std::exception_ptr)>>
+current_error_handler() {
+  std::lock_guard<std::mutex> lock(error_handler_mutex);
+  return error_handler;
+}
+
+bool is_tasklet_exit(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const tasklet_exit&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string message(const char* operation, const char* what) {
+  return std::string(operation) + ": " + what;
+}
+
+// The scheduler of this thread, once created, until the thread ends.
+thread_local scheduler* this_thread_scheduler = nullptr;
+
+struct scheduler_holder {
+  scheduler* instance = nullptr;
+  ~scheduler_holder() {
+    delete instance;
+    instance = nullptr;
+  }
+};
+thread_local scheduler_holder holder;
+
+}  // namespace
+
+// --- creation and the end of the thread ------------------------------------
 
 scheduler& scheduler::of_this_thread() {
-  thread_local scheduler instance;
-  return instance;
+  if (this_thread_scheduler == nullptr) {
+    holder.instance = new scheduler();
+    this_thread_scheduler = holder.instance;
+  }
+  return *this_thread_scheduler;
 }
+
+scheduler* scheduler::if_exists() noexcept { return this_thread_scheduler; }
+
+scheduler::scheduler() : thread_(std::this_thread::get_id()) {
+  to_release_.reserve(8);
+  main_ = new tasklet_impl(this);  // the scheduler's own reference
+  main_->is_main = true;
+  main_->set_up = true;
+  main_->state = context::status::running;
+  current_ = nullptr;
+  running_ = main_;
+  link_tail(*main_);
+  journal_size_ = 0;
+}
+
+scheduler::~scheduler() {
+  kill_all_at_thread_end();
+  dying_ = true;
+  // What never started, and anything that refused to die, is discarded.
+  while (current_ != nullptr) unlink(*current_);
+  for (tasklet_impl* w : watchdogs_) to_release_.push_back(w);
+  watchdogs_.clear();
+  for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
+    if (t->blocked != 0) unblock(*t);
+  }
+  release_pending();
+  while (tasklets_ != nullptr) {
+    tasklet_impl* t = tasklets_;
+    if (engine_ != nullptr) engine_->forget(*t);
+    t->home = nullptr;
+    t->set_up = false;
+    t->owner = nullptr;
+    if (t->orphan) {
+      t->orphan = false;
+      unregister_tasklet(*t);
+      release(t);
+      continue;
+    }
+    unregister_tasklet(*t);
+  }
+  main_->owner = nullptr;
+  main_->set_up = false;
+  release(main_);
+  engine_.reset();
+  if (this_thread_scheduler == this) this_thread_scheduler = nullptr;
+}
+
+void scheduler::kill_all_at_thread_end() noexcept {
+  if (running_ != main_) return;  // the thread ends inside a tasklet
+  switch_trap_ = 0;
+  std::vector<tasklet_impl*> started;
+  for (int pass = 0; pass < kill_attempts; ++pass) {
+    started.clear();
+    for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
+      if (!t->is_main && t->started()) started.push_back(add_ref(t));
+    }
+    if (started.empty()) return;
+    for (tasklet_impl* t : started) {
+      if (t->started()) {
+        try {
+          throw_to(*t, std::make_exception_ptr(tasklet_exit()), false);
+        } catch (...) {
+          // An exception that reached main while killing: the thread is
+          // ending anyway.
+        }
+      }
+      release(t);
+    }
+  }
+}
+
+// --- configuration -----------------------------------------------------------
 
 void scheduler::configure(const config& cfg) {
   if (engine_ != nullptr && engine_->started()) {
@@ -27,14 +158,478 @@ stack_engine& scheduler::engine() {
   return *engine_;
 }
 
-}  // namespace core
+// --- the ring and the references it holds -----------------------------------
 
-void configure(const config& cfg) {
-  core::scheduler::of_this_thread().configure(cfg);
+void scheduler::register_tasklet(tasklet_impl& t) noexcept {
+  t.next_of_thread = tasklets_;
+  if (tasklets_ != nullptr) tasklets_->prev_of_thread = &t;
+  tasklets_ = &t;
 }
 
-config current_config() {
-  return core::scheduler::of_this_thread().configuration();
+void scheduler::unregister_tasklet(tasklet_impl& t) noexcept {
+  if (t.prev_of_thread != nullptr) {
+    t.prev_of_thread->next_of_thread = t.next_of_thread;
+  } else if (tasklets_ == &t) {
+    tasklets_ = t.next_of_thread;
+  }
+  if (t.next_of_thread != nullptr) {
+    t.next_of_thread->prev_of_thread = t.prev_of_thread;
+  }
+  t.next_of_thread = nullptr;
+  t.prev_of_thread = nullptr;
 }
 
-}  // namespace slp
+void scheduler::ring_insert_after(tasklet_impl& t,
+                                  tasklet_impl* after) noexcept {
+  if (!t.scheduled()) add_ref(&t);  // a scheduled tasklet is held here
+  if (after == nullptr) {
+    t.next = &t;
+    t.prev = &t;
+    current_ = &t;
+  } else {
+    t.prev = after;
+    t.next = after->next;
+    after->next->prev = &t;
+    after->next = &t;
+  }
+  t.in_ring = true;
+  ++run_count_;
+}
+
+void scheduler::ring_remove(tasklet_impl& t) noexcept {
+  if (t.next == &t) {
+    current_ = nullptr;
+  } else {
+    t.prev->next = t.next;
+    t.next->prev = t.prev;
+    if (current_ == &t) current_ = t.next;
+  }
+  t.next = nullptr;
+  t.prev = nullptr;
+  t.in_ring = false;
+  --run_count_;
+  if (!t.scheduled()) to_release_.push_back(&t);
+}
+
+void scheduler::link_tail(tasklet_impl& t) noexcept {
+  ring_insert_after(t, current_ != nullptr ? current_->prev : nullptr);
+  record({journal_entry::linked, &t, nullptr, nullptr});
+}
+
+void scheduler::unlink(tasklet_impl& t) noexcept {
+  tasklet_impl* after = t.next == &t ? nullptr : t.prev;
+  const bool was_current = current_ == &t;
+  ring_remove(t);
+  record({journal_entry::unlinked, &t, after, nullptr, was_current});
+}
+
+void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
+                        int direction) noexcept {
+  const bool was_scheduled = t.scheduled();
+  ch.append(t, direction);
+  t.waiting_on = &ch;
+  if (!was_scheduled) add_ref(&t);
+  record({journal_entry::queued, &t, nullptr, &ch});
+}
+
+void scheduler::unblock(tasklet_impl& t) noexcept {
+  channel_state& ch = *t.waiting_on;
+  tasklet_impl* after = t.prev;
+  const int direction = t.blocked;
+  ch.unlink(t);
+  t.waiting_on = nullptr;
+  if (!t.scheduled()) to_release_.push_back(&t);
+  record({journal_entry::dequeued, &t, after, &ch, false, direction});
+}
+
+void scheduler::record(const journal_entry& e) noexcept {
+  if (journal_size_ < journal_capacity) journal_[journal_size_] = e;
+  ++journal_size_;  // an overflow disables undo (checked there)
+}
+
+void scheduler::undo() noexcept {
+  if (journal_size_ > journal_capacity) {
+    std::fputs("slp: fatal: cannot undo a failed switch\n", stderr);
+    std::abort();
+  }
+  while (journal_size_ > 0) {
+    const journal_entry& e = journal_[--journal_size_];
+    switch (e.kind) {
+      case journal_entry::linked:
+        ring_remove(*e.tasklet);
+        break;
+      case journal_entry::unlinked:
+        ring_insert_after(*e.tasklet, e.after);
+        if (e.was_current) current_ = e.tasklet;
+        break;
+      case journal_entry::queued:
+        e.channel->unlink(*e.tasklet);
+        e.tasklet->waiting_on = nullptr;
+        if (!e.tasklet->scheduled()) to_release_.push_back(e.tasklet);
+        break;
+      case journal_entry::dequeued:
+        if (!e.tasklet->scheduled()) add_ref(e.tasklet);
+        e.channel->insert_after(*e.tasklet, e.after, e.direction);
+        e.tasklet->waiting_on = e.channel;
+        break;
+    }
+  }
+  current_ = journal_current_;
+}
+
+void scheduler::release_pending() noexcept {
+  while (!to_release_.empty()) {
+    tasklet_impl* t = to_release_.back();
+    to_release_.pop_back();
+    if (t->state == context::status::finished) t->slice.release();
+    release(t);
+  }
+}
+
+// --- switching
+// ------------------------------------------------------------------
+
+void scheduler::check_switch(const char* operation) const {
+  if (switch_trap_ > 0) {
+    throw switch_trap_error(
+        std::string(operation) + ": switch_trap is set (level " +
+        std::to_string(switch_trap_) + "): no tasklet switch is allowed");
+  }
+}
+
+void scheduler::switch_to_current() {
+  tasklet_impl& prev = *running_;
+  tasklet_impl& next = *current_;
+  if (&prev == &next) {
+    journal_size_ = 0;
+    release_pending();
+    return;
+  }
+  eh_globals& globals = thread_eh_globals();
+  prev.eh = globals;
+  globals = next.eh;
+  running_ = &next;
+  try {
+    engine().transfer(prev, next);
+  } catch (...) {  // no switch happened (out of memory): put it all back
+    running_ = &prev;
+    globals = prev.eh;
+    undo();
+    release_pending();
+    throw;
+  }
+  after_switch();
+}
+
+void scheduler::after_switch() {
+  journal_size_ = 0;
+  release_pending();
+  tasklet_impl& self = *running_;
+  if (self.bomb) {
+    std::exception_ptr bomb = std::move(self.bomb);
+    self.bomb = nullptr;
+    std::rethrow_exception(bomb);
+  }
+}
+
+tasklet_impl& scheduler::innermost_watchdog() noexcept {
+  return watchdogs_.empty() ? *main_ : *watchdogs_.back();
+}
+
+tasklet_impl* scheduler::next_after_leaving(const char* operation,
+                                            bool for_channel) {
+  tasklet_impl& self = *current_;
+  if (run_count_ > 1) return self.next;
+  tasklet_impl& watchdog = innermost_watchdog();
+  if (&watchdog == &self && !for_channel) return nullptr;
+  if (&watchdog == &self || watchdog.blocked != 0) {
+    throw deadlock_error(message(
+        operation, "Deadlock: the last runnable tasklet cannot be blocked."));
+  }
+  return &watchdog;
+}
+
+void scheduler::leave_ring_and_switch(tasklet_impl& next) {
+  unlink(*running_);
+  if (!next.in_ring) link_tail(next);
+  current_ = &next;
+  switch_to_current();
+}
+
+// --- the tasklet's life
+// ---------------------------------------------------------
+
+void scheduler::tasklet_main(context& self, void*) {
+  auto& t = static_cast<tasklet_impl&>(self);
+  scheduler& s = *t.owner;
+  std::exception_ptr uncaught;
+  try {
+    s.after_switch();  // raises the bomb of a tasklet killed before it ran
+    t.fn->invoke(t.args.get());
+  } catch (const tasklet_exit&) {
+  } catch (...) {
+    uncaught = std::current_exception();
+  }
+  t.args.reset();
+  t.fn.reset();
+  s.end_tasklet(t, std::move(uncaught));
+}
+
+void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
+  if (uncaught) {
+    if (auto handler = current_error_handler(); handler && *handler) {
+      try {
+        (*handler)(uncaught);
+        uncaught = nullptr;
+      } catch (const tasklet_exit&) {
+        uncaught = nullptr;
+      } catch (...) {
+        uncaught = std::current_exception();
+      }
+    }
+  }
+  journal_size_ = 0;
+  t.set_up = false;
+  t.nesting = 0;
+  unlink(t);  // its reference is released once we are off its stack
+  if (uncaught) {
+    // Rethrown where the innermost watchdog (or main) is suspended.
+    tasklet_impl& watchdog = innermost_watchdog();
+    watchdog.bomb = std::move(uncaught);
+    if (watchdog.blocked != 0) unblock(watchdog);
+    if (!watchdog.in_ring) link_tail(watchdog);
+    current_ = &watchdog;
+  } else if (run_count_ == 0) {
+    tasklet_impl& watchdog = innermost_watchdog();
+    if (watchdog.blocked != 0) {
+      watchdog.bomb = std::make_exception_ptr(deadlock_error(
+          std::string(watchdog.is_main ? "the main tasklet" : "the watchdog") +
+          (watchdog.blocked < 0
+               ? " is receiving without a sender available."
+               : " is sending without a receiver available.")));
+      unblock(watchdog);
+    }
+    link_tail(watchdog);
+  }
+  journal_size_ = 0;
+  tasklet_impl& next = *current_;
+  thread_eh_globals() = next.eh;
+  running_ = &next;
+  engine().finish(t, next, nullptr);
+}
+
+// --- operations
+// -------------------------------------------------------------------
+
+void scheduler::insert(tasklet_impl& t) {
+  static constexpr const char* op = "slp::tasklet::insert";
+  if (t.blocked != 0)
+    throw error(message(op, "You cannot run a blocked tasklet"));
+  if (t.in_ring) return;
+  if (!t.set_up) {
+    throw error(message(op, "You cannot run an unbound(dead) tasklet"));
+  }
+  journal_size_ = 0;
+  link_tail(t);
+  journal_size_ = 0;
+}
+
+void scheduler::remove(tasklet_impl& t) {
+  static constexpr const char* op = "slp::tasklet::remove";
+  if (t.blocked != 0) {
+    throw error(message(op, "You cannot remove a blocked tasklet."));
+  }
+  if (&t == current_) {
+    throw error(message(op, "The current tasklet cannot be removed."));
+  }
+  if (!t.in_ring) return;
+  journal_size_ = 0;
+  unlink(t);
+  journal_size_ = 0;
+  release_pending();
+}
+
+void scheduler::run(tasklet_impl& t, bool pause_caller) {
+  const char* op =
+      pause_caller ? "slp::tasklet::switch_to" : "slp::tasklet::run";
+  if (&t == current_) return;
+  if (t.blocked != 0)
+    throw error(message(op, "You cannot run a blocked tasklet"));
+  if (!t.set_up)
+    throw error(message(op, "You cannot run an unbound(dead) tasklet"));
+  check_switch(op);
+  begin();
+  if (!t.in_ring) link_tail(t);
+  if (pause_caller) unlink(*running_);
+  current_ = &t;
+  switch_to_current();
+}
+
+void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
+  static constexpr const char* op = "slp::tasklet::throw_exception";
+  if (!t.set_up) {
+    if (is_tasklet_exit(e)) return;
+    throw error(message(op, "You cannot throw to a dead tasklet"));
+  }
+  if (&t == running_) std::rethrow_exception(e);
+  if (!pending) check_switch(op);
+  begin();
+  std::exception_ptr old_bomb = std::exchange(t.bomb, std::move(e));
+  if (t.blocked != 0) unblock(t);
+  if (!t.in_ring) link_tail(t);
+  if (pending) {
+    journal_size_ = 0;
+    release_pending();
+    return;
+  }
+  current_ = &t;
+  try {
+    switch_to_current();
+  } catch (const std::bad_alloc&) {
+    if (running_ != &t) t.bomb = std::move(old_bomb);  // the switch failed
+    throw;
+  }
+}
+
+void scheduler::schedule(bool remove_caller) {
+  const char* op = remove_caller ? "slp::schedule_remove" : "slp::schedule";
+  if (!remove_caller) {
+    if (run_count_ == 1) return;
+    check_switch(op);
+    begin();
+    current_ = current_->next;
+    switch_to_current();
+    return;
+  }
+  tasklet_impl* next = next_after_leaving(op, false);
+  if (next == nullptr) return;  // main alone: it stays and returns at once
+  check_switch(op);
+  begin();
+  leave_ring_and_switch(*next);
+}
+
+void scheduler::block_current(const char* operation, channel_state& ch,
+                              int direction) {
+  tasklet_impl* next = next_after_leaving(operation, true);
+  check_switch(operation);
+  begin();
+  tasklet_impl& self = *running_;
+  unlink(self);
+  enqueue(ch, self, direction);
+  if (!next->in_ring) link_tail(*next);
+  current_ = next;
+  switch_to_current();
+}
+
+std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
+  static constexpr const char* op = "slp::run";
+  if (options.timeout != 0 || options.time_budget.count() != 0) {
+    throw error(message(op,
+                        "run_options::timeout and time_budget need the "
+                        "watchdog, which is not built yet"));
+  }
+  tasklet_impl& caller = *running_;
+  if (run_count_ == 1) return std::nullopt;
+  check_switch(op);
+  begin();
+  watchdogs_.push_back(add_ref(&caller));
+  ++caller.nesting;
+  unlink(caller);
+  try {
+    switch_to_current();
+  } catch (...) {
+    pop_watchdog(caller);
+    throw;
+  }
+  pop_watchdog(caller);
+  return std::nullopt;
+}
+
+void scheduler::pop_watchdog(tasklet_impl& caller) noexcept {
+  std::size_t i = watchdogs_.size();
+  while (i > 0 && watchdogs_[i - 1] != &caller) --i;
+  if (i == 0) return;
+  // Deeper watchdogs woken past are put back to be woken later.
+  for (std::size_t j = i; j < watchdogs_.size(); ++j) {
+    tasklet_impl& deeper = *watchdogs_[j];
+    if (!deeper.scheduled() && deeper.set_up) link_tail(deeper);
+    --deeper.nesting;
+    to_release_.push_back(&deeper);
+  }
+  watchdogs_.resize(i - 1);
+  --caller.nesting;
+  to_release_.push_back(&caller);
+  journal_size_ = 0;
+  release_pending();
+}
+
+int scheduler::switch_trap(int delta) noexcept {
+  const int old = switch_trap_;
+  switch_trap_ += delta;
+  return old;
+}
+
+// --- references
+// ---------------------------------------------------------------------
+
+tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
+    : owner(owner_scheduler) {
+  static std::atomic<std::uint64_t> next_id{1};
+  id = next_id.fetch_add(1, std::memory_order_relaxed);
+  name = &name_text;
+  body = &scheduler::tasklet_main;
+  if (owner != nullptr) owner->register_tasklet(*this);
+}
+
+tasklet_impl::~tasklet_impl() {
+  if (owner != nullptr) {
+    owner->engine_forget(*this);
+    owner->unregister_tasklet(*this);
+  }
+}
+
+void scheduler::engine_forget(tasklet_impl& t) noexcept {
+  if (engine_ != nullptr) engine_->forget(t);
+}
+
+void release(tasklet_impl* t) noexcept {
+  if (t == nullptr || t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    return;
+  }
+  scheduler* s = t->owner;
+  if (s != nullptr && !t->is_main && t->started() &&
+      s == scheduler::if_exists() && !s->dying()) {
+    // The last handle of a paused, started tasklet: kill it, so that its
+    // stack unwinds and its destructors run (API.md §3.4).
+    t->refs.store(1, std::memory_order_relaxed);
+    for (int i = 0; i < scheduler::kill_attempts && t->started(); ++i) {
+      try {
+        s->throw_to(*t, std::make_exception_ptr(tasklet_exit()), false);
+      } catch (...) {
+        break;
+      }
+    }
+    if (t->started()) {
+      t->orphan = true;  // killed at thread end; the reference stays
+      return;
+    }
+    if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  }
+  delete t;
+}
+
+// --- process-wide
+// ---------------------------------------------------------------------
+
+std::function<void(std::exception_ptr)> scheduler::set_error_handler(
+    std::function<void(std::exception_ptr)> handler) {
+  auto fresh =
+      handler ? std::make_shared<const std::function<void(std::exception_ptr)>>(
+                    std::move(handler))
+              : nullptr;
+  std::lock_guard<std::mutex> lock(error_handler_mutex);
+  auto old = std::exchange(error_handler, std::move(fresh));
+  return old ? *old : std::function<void(std::exception_ptr)>();
+}
+
+}  // namespace slp::core

@@ -1,13 +1,27 @@
-// slp — the per-thread scheduler state. (The runnables and the tasklet
-// operations come with the tasklet layer; this holds what the stack engine
-// needs: the thread's configuration and its engine, created on first use.)
+// slp — the per-thread scheduler: the runnables ring, the watchdog stack,
+// the switch-trap level, and every operation that decides who runs next
+// (API.md §2–§3, SB §1.4). Created on first use in each thread; at thread
+// end it kills the thread's started tasklets (API.md §3.4).
+//
+// Who runs is decided here; how the switch happens is the stack engine's
+// business. Every operation first checks everything that can fail, then
+// changes the ring, then switches; if the switch itself cannot happen
+// (out of memory for a slice), the journal puts the ring back.
 #ifndef SLP_CORE_SCHEDULER_HPP
 #define SLP_CORE_SCHEDULER_HPP
 
+#include <cstddef>
+#include <exception>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "core/stack_engine.hpp"
+#include "core/tasklet_impl.hpp"
 #include "slp/config.hpp"
+#include "slp/scheduler.hpp"
 
 namespace slp::core {
 
@@ -15,17 +29,110 @@ class scheduler {
  public:
   // of_this_thread: the calling thread's scheduler, created on first use.
   static scheduler& of_this_thread();
+  // if_exists: the calling thread's scheduler, or nullptr.
+  static scheduler* if_exists() noexcept;
+
+  scheduler();
+  ~scheduler();
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
 
   [[nodiscard]] const config& configuration() const noexcept { return cfg_; }
   void configure(const config& cfg);
-
   // engine: the thread's stack engine, created with the configuration in
   // force when the first tasklet starts.
   stack_engine& engine();
+  void engine_forget(tasklet_impl& t) noexcept;
+
+  [[nodiscard]] tasklet_impl& main() noexcept { return *main_; }
+  [[nodiscard]] tasklet_impl& current() noexcept { return *current_; }
+  [[nodiscard]] std::size_t run_count() const noexcept { return run_count_; }
+  [[nodiscard]] std::thread::id thread_id() const noexcept { return thread_; }
+  [[nodiscard]] bool dying() const noexcept { return dying_; }
+
+  // The operations of API.md §2–§3 on tasklets of this scheduler. Each
+  // checks everything that can fail before it changes anything.
+  void insert(tasklet_impl& t);
+  void remove(tasklet_impl& t);
+  void run(tasklet_impl& t, bool pause_caller);
+  void throw_to(tasklet_impl& t, std::exception_ptr e, bool pending);
+  void schedule(bool remove_caller);
+  std::optional<tasklet> run_watchdog(const run_options& options);
+  int switch_trap(int delta) noexcept;
+  static std::function<void(std::exception_ptr)> set_error_handler(
+      std::function<void(std::exception_ptr)> handler);
+
+  // block_current: the running tasklet waits on `ch` (direction +1 send,
+  // -1 receive): it is queued there and the next runnable runs, or the
+  // innermost watchdog is woken (API.md §3.2). Throws deadlock_error, with
+  // nothing changed, when no one could wake it.
+  void block_current(const char* operation, channel_state& ch, int direction);
+  // check_switch: throws switch_trap_error if no switch is allowed now.
+  void check_switch(const char* operation) const;
+
+  void register_tasklet(tasklet_impl& t) noexcept;
+  void unregister_tasklet(tasklet_impl& t) noexcept;
+
+  // tasklet_main: the body of every tasklet (context::body_fn).
+  static void tasklet_main(context& self, void* value);
+
+  // How often a tasklet that catches tasklet_exit is killed again.
+  static constexpr int kill_attempts = 10;
 
  private:
+  // The ring and the channel queues hold one reference to every tasklet
+  // in them; references dropped during an operation are released once it
+  // is safe (after the switch), because releasing can kill.
+  void ring_insert_after(tasklet_impl& t, tasklet_impl* after) noexcept;
+  void ring_remove(tasklet_impl& t) noexcept;
+  void link_tail(tasklet_impl& t) noexcept;
+  void unlink(tasklet_impl& t) noexcept;
+  void enqueue(channel_state& ch, tasklet_impl& t, int direction) noexcept;
+  void unblock(tasklet_impl& t) noexcept;
+  void release_pending() noexcept;
+
+  void switch_to_current();
+  void after_switch();
+  tasklet_impl* next_after_leaving(const char* operation, bool for_channel);
+  void leave_ring_and_switch(tasklet_impl& next);
+  [[noreturn]] void end_tasklet(tasklet_impl& t, std::exception_ptr uncaught);
+  tasklet_impl& innermost_watchdog() noexcept;
+  void pop_watchdog(tasklet_impl& caller) noexcept;
+  void kill_all_at_thread_end() noexcept;
+
+  // The journal of ring and queue changes since the operation began,
+  // undone if the switch cannot happen (out of memory for a slice).
+  struct journal_entry {
+    enum kind_t { linked, unlinked, queued, dequeued } kind;
+    tasklet_impl* tasklet;
+    tasklet_impl* after;  // where it was: predecessor in ring or queue
+    channel_state* channel;
+    bool was_current = false;
+    int direction = 0;
+  };
+  static constexpr std::size_t journal_capacity = 6;
+  void begin() noexcept {
+    journal_size_ = 0;
+    journal_current_ = current_;
+  }
+  void record(const journal_entry& e) noexcept;
+  void undo() noexcept;
+
   config cfg_;
   std::unique_ptr<stack_engine> engine_;
+  std::thread::id thread_;
+  tasklet_impl* main_;
+  tasklet_impl* current_;  // head of the runnables ring
+  tasklet_impl* running_;  // the tasklet executing now
+  std::size_t run_count_ = 0;
+  std::vector<tasklet_impl*> watchdogs_;  // inside run(), innermost last
+  std::vector<tasklet_impl*> to_release_;
+  int switch_trap_ = 0;
+  bool dying_ = false;
+  tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread
+  journal_entry journal_[journal_capacity];
+  std::size_t journal_size_ = 0;
+  tasklet_impl* journal_current_ = nullptr;
 };
 
 }  // namespace slp::core

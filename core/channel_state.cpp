@@ -1,0 +1,46 @@
+#include "core/channel_state.hpp"
+
+#include "core/tasklet_impl.hpp"
+
+namespace slp::core {
+
+void channel_state::append(tasklet_impl& t, int direction) noexcept {
+  insert_after(t, tail, direction);
+}
+
+void channel_state::insert_after(tasklet_impl& t, tasklet_impl* after,
+                                 int direction) noexcept {
+  t.prev = after;
+  t.next = after != nullptr ? after->next : head;
+  if (t.next != nullptr) {
+    t.next->prev = &t;
+  } else {
+    tail = &t;
+  }
+  if (after != nullptr) {
+    after->next = &t;
+  } else {
+    head = &t;
+  }
+  t.blocked = static_cast<std::int8_t>(direction);
+  balance += direction;
+}
+
+void channel_state::unlink(tasklet_impl& t) noexcept {
+  if (t.prev != nullptr) {
+    t.prev->next = t.next;
+  } else {
+    head = t.next;
+  }
+  if (t.next != nullptr) {
+    t.next->prev = t.prev;
+  } else {
+    tail = t.prev;
+  }
+  balance -= t.blocked;
+  t.blocked = 0;
+  t.next = nullptr;
+  t.prev = nullptr;
+}
+
+}  // namespace slp::core

@@ -1,0 +1,31 @@
+// slp — the state shared by every handle of one channel: its waiters (a
+// FIFO linked through the tasklets' next/prev), balance and flags.
+#ifndef SLP_CORE_CHANNEL_STATE_HPP
+#define SLP_CORE_CHANNEL_STATE_HPP
+
+#include <cstdint>
+
+namespace slp::core {
+
+struct tasklet_impl;
+
+struct channel_state {
+  tasklet_impl* head = nullptr;  // first waiter
+  tasklet_impl* tail = nullptr;  // last waiter
+  int balance = 0;               // > 0 senders wait, < 0 receivers wait
+  int preference = -1;
+  bool schedule_all = false;
+  bool closing = false;
+
+  // append: t waits at the tail; balance moves by `direction` (+1 send).
+  void append(tasklet_impl& t, int direction) noexcept;
+  // insert_after: t waits right after `after` (at the head if null).
+  void insert_after(tasklet_impl& t, tasklet_impl* after,
+                    int direction) noexcept;
+  // unlink: t stops waiting; balance moves back toward 0.
+  void unlink(tasklet_impl& t) noexcept;
+};
+
+}  // namespace slp::core
+
+#endif  // SLP_CORE_CHANNEL_STATE_HPP

@@ -1,0 +1,55 @@
+// The free functions of <slp/scheduler.hpp> and <slp/config.hpp>: the
+// calling thread's scheduler does the work.
+#include "core/scheduler.hpp"
+#include "core/tasklet_impl.hpp"
+#include "slp/config.hpp"
+#include "slp/scheduler.hpp"
+
+namespace slp {
+
+namespace {
+core::scheduler& this_thread() { return core::scheduler::of_this_thread(); }
+}  // namespace
+
+void configure(const config& cfg) { this_thread().configure(cfg); }
+
+config current_config() { return this_thread().configuration(); }
+
+tasklet current() { return tasklet(core::add_ref(&this_thread().current())); }
+
+tasklet main_tasklet() { return tasklet(core::add_ref(&this_thread().main())); }
+
+std::size_t run_count() { return this_thread().run_count(); }
+
+void schedule() { this_thread().schedule(false); }
+
+void schedule_remove() { this_thread().schedule(true); }
+
+std::optional<tasklet> run(const run_options& options) {
+  return this_thread().run_watchdog(options);
+}
+
+void tick(std::uint64_t) {
+  // No watchdog with a timeout exists yet (run_options::timeout is
+  // rejected), so a tick has nothing to count.
+}
+
+int switch_trap(int delta) { return this_thread().switch_trap(delta); }
+
+std::function<void(std::exception_ptr)> set_error_handler(
+    std::function<void(std::exception_ptr)> handler) {
+  return core::scheduler::set_error_handler(std::move(handler));
+}
+
+atomic_guard::atomic_guard()
+    : tasklet_(current()), old_(tasklet_.set_atomic(true)) {}
+
+atomic_guard::~atomic_guard() { tasklet_.set_atomic(old_); }
+
+nesting_guard::nesting_guard() : tasklet_(current()) {
+  ++tasklet_.impl()->nesting;
+}
+
+nesting_guard::~nesting_guard() { --tasklet_.impl()->nesting; }
+
+}  // namespace slp

@@ -1,0 +1,243 @@
+// slp::tasklet: the handle's operations, forwarded to the owning thread's
+// scheduler after the checks that do not need it.
+#include "slp/tasklet.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "core/scheduler.hpp"
+#include "core/tasklet_impl.hpp"
+#include "slp/errors.hpp"
+
+namespace slp {
+
+namespace {
+
+std::string message(const char* operation, const std::string& what) {
+  return std::string(operation) + ": " + what;
+}
+
+// owner: the scheduler that may operate on `t` from this thread.
+core::scheduler& owner(core::tasklet_impl& t, const char* operation) {
+  if (t.owner == nullptr)
+    throw error(message(operation, "tasklet has no thread"));
+  if (t.owner != core::scheduler::if_exists()) {
+    throw error(message(operation, "the tasklet belongs to another thread"));
+  }
+  return *t.owner;
+}
+
+std::string type_name(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+  return status == 0 ? demangled.get() : type.name();
+}
+
+}  // namespace
+
+tasklet::tasklet()
+    : impl_(new core::tasklet_impl(&core::scheduler::of_this_thread())) {}
+
+tasklet::tasklet(const tasklet& other) noexcept
+    : impl_(core::add_ref(other.impl_)) {}
+
+tasklet::tasklet(tasklet&& other) noexcept
+    : impl_(std::exchange(other.impl_, nullptr)) {}
+
+tasklet& tasklet::operator=(const tasklet& other) noexcept {
+  core::tasklet_impl* old = std::exchange(impl_, core::add_ref(other.impl_));
+  core::release(old);
+  return *this;
+}
+
+tasklet& tasklet::operator=(tasklet&& other) noexcept {
+  if (this != &other)
+    core::release(std::exchange(impl_, std::exchange(other.impl_, nullptr)));
+  return *this;
+}
+
+tasklet::~tasklet() { core::release(impl_); }
+
+tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
+                                bool with_arguments) {
+  const char* op = fn ? "slp::tasklet::bind" : "slp::tasklet::unbind";
+  core::tasklet_impl& t = *impl_;
+  core::scheduler* s = t.owner;
+  if (s != nullptr && &s->current() == &t) {
+    throw error(message(op, "can't (re)bind the current tasklet"));
+  }
+  if (t.is_main) {
+    throw error(message(op, fn ? "can't (re)bind the main tasklet"
+                               : "can't unbind the main tasklet"));
+  }
+  if (t.scheduled()) throw error(message(op, "tasklet is scheduled"));
+  if (t.started()) throw error(message(op, "tasklet has C state on its stack"));
+  if (fn && s == nullptr) throw error(message(op, "tasklet has no thread"));
+  if (t.state == core::context::status::finished) {
+    t.state = core::context::status::fresh;
+    t.home = nullptr;
+    t.slice.release();
+  }
+  t.fn = std::move(fn);
+  t.args.reset();
+  t.bomb = nullptr;
+  t.nesting = 0;
+  t.set_up = with_arguments;
+  return *this;
+}
+
+tasklet& tasklet::unbind() { return bind_callable(nullptr); }
+
+tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
+                                  const std::type_info& types) {
+  static constexpr const char* op = "slp::tasklet::setup";
+  core::tasklet_impl& t = *impl_;
+  if (t.set_up) throw error(message(op, "tasklet is alive"));
+  if (!t.fn)
+    throw error(message(op, "the tasklet was not bound to a function"));
+  core::scheduler& s = owner(t, op);
+  const std::type_info* parameters = t.fn->parameters();
+  if (parameters == nullptr) {
+    throw error(message(
+        op,
+        "the arguments cannot be matched with a generic tasklet function "
+        "(its parameter types are not known); use bind(fn, args...)"));
+  }
+  if (*parameters != types) {
+    throw error(message(op, "the tasklet function takes " +
+                                type_name(*parameters) +
+                                " but setup() was given " + type_name(types)));
+  }
+  t.args = std::move(args);
+  t.set_up = true;
+  s.insert(t);
+  return *this;
+}
+
+tasklet& tasklet::insert() {
+  owner(*impl_, "slp::tasklet::insert").insert(*impl_);
+  return *this;
+}
+
+tasklet& tasklet::remove() {
+  if (impl_->owner == nullptr) return *this;
+  owner(*impl_, "slp::tasklet::remove").remove(*impl_);
+  return *this;
+}
+
+void tasklet::run() { owner(*impl_, "slp::tasklet::run").run(*impl_, false); }
+
+void tasklet::switch_to() {
+  owner(*impl_, "slp::tasklet::switch_to").run(*impl_, true);
+}
+
+void tasklet::throw_exception(std::exception_ptr e, bool pending) {
+  static constexpr const char* op = "slp::tasklet::throw_exception";
+  if (!e) throw error(message(op, "the exception_ptr is empty"));
+  if (impl_->owner == nullptr && !impl_->set_up) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const tasklet_exit&) {
+      return;
+    } catch (...) {
+    }
+    throw error(message(op, "You cannot throw to a dead tasklet"));
+  }
+  owner(*impl_, op).throw_to(*impl_, std::move(e), pending);
+}
+
+void tasklet::kill(bool pending) {
+  if (!impl_->set_up || impl_->owner == nullptr) return;
+  owner(*impl_, "slp::tasklet::kill")
+      .throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
+}
+
+bool tasklet::set_atomic(bool flag) noexcept {
+  return std::exchange(impl_->atomic, flag);
+}
+
+bool tasklet::set_ignore_nesting(bool flag) noexcept {
+  return std::exchange(impl_->ignore_nesting, flag);
+}
+
+void tasklet::set_block_trap(bool flag) noexcept { impl_->block_trap = flag; }
+
+void tasklet::set_name(std::string name) { impl_->name_text = std::move(name); }
+
+bool tasklet::alive() const noexcept {
+  return impl_ != nullptr && impl_->set_up;
+}
+
+bool tasklet::paused() const noexcept { return alive() && !impl_->scheduled(); }
+
+bool tasklet::blocked() const noexcept {
+  return impl_ != nullptr && impl_->blocked != 0;
+}
+
+bool tasklet::scheduled() const noexcept {
+  return impl_ != nullptr && impl_->scheduled();
+}
+
+bool tasklet::restorable() const noexcept {
+  return impl_ != nullptr && !impl_->is_main &&
+         impl_->state == core::context::status::fresh;
+}
+
+bool tasklet::atomic() const noexcept {
+  return impl_ != nullptr && impl_->atomic;
+}
+
+bool tasklet::ignore_nesting() const noexcept {
+  return impl_ != nullptr && impl_->ignore_nesting;
+}
+
+bool tasklet::block_trap() const noexcept {
+  return impl_ != nullptr && impl_->block_trap;
+}
+
+bool tasklet::is_current() const noexcept {
+  return impl_ != nullptr && impl_->owner != nullptr &&
+         &impl_->owner->current() == impl_;
+}
+
+bool tasklet::is_main() const noexcept {
+  return impl_ != nullptr && impl_->is_main;
+}
+
+std::optional<tasklet> tasklet::prev() const {
+  if (impl_ == nullptr || impl_->prev == nullptr) return std::nullopt;
+  return tasklet(core::add_ref(impl_->prev));
+}
+
+std::optional<tasklet> tasklet::next() const {
+  if (impl_ == nullptr || impl_->next == nullptr) return std::nullopt;
+  return tasklet(core::add_ref(impl_->next));
+}
+
+int tasklet::nesting_level() const noexcept {
+  return impl_ != nullptr ? impl_->nesting : 0;
+}
+
+std::size_t tasklet::stack_bytes() const noexcept {
+  return impl_ != nullptr ? impl_->stack_bytes() : 0;
+}
+
+std::thread::id tasklet::thread_id() const noexcept {
+  return impl_ != nullptr && impl_->owner != nullptr ? impl_->owner->thread_id()
+                                                     : std::thread::id();
+}
+
+std::uint64_t tasklet::id() const noexcept {
+  return impl_ != nullptr ? impl_->id : 0;
+}
+
+const std::string& tasklet::name() const noexcept {
+  static const std::string none;
+  return impl_ != nullptr ? impl_->name_text : none;
+}
+
+}  // namespace slp

@@ -1,0 +1,80 @@
+// slp — the tasklet object behind an slp::tasklet handle.
+//
+// It is a context of the stack engine plus what the scheduler needs: an
+// intrusive reference count, the links of the chain it is in (the
+// runnables ring or a channel's queue), its flags, the exception to raise
+// when it next resumes (Stackless' "bomb"), and its own C++ exception state.
+#ifndef SLP_CORE_TASKLET_IMPL_HPP
+#define SLP_CORE_TASKLET_IMPL_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "core/context.hpp"
+#include "slp/tasklet.hpp"
+
+namespace slp::core {
+
+class scheduler;
+struct channel_state;
+
+// eh_globals: the per-thread C++ exception state of the Itanium ABI
+// (__cxa_eh_globals: the caught-exceptions stack and the uncaught count),
+// kept per tasklet and swapped on every switch.
+struct eh_globals {
+  void* caught_exceptions = nullptr;
+  unsigned int uncaught_exceptions = 0;
+};
+
+struct tasklet_impl : context {
+  explicit tasklet_impl(scheduler* owner_scheduler);
+  ~tasklet_impl();
+
+  // Chain links: the runnables ring (circular) or a channel queue (nullptr
+  // at its ends).
+  tasklet_impl* next = nullptr;
+  tasklet_impl* prev = nullptr;
+  // Every tasklet of the thread, for the kill at thread end.
+  tasklet_impl* next_of_thread = nullptr;
+  tasklet_impl* prev_of_thread = nullptr;
+
+  std::atomic<std::size_t> refs{1};
+  scheduler* owner;  // null once the thread has ended
+  std::unique_ptr<detail::callable> fn;
+  std::unique_ptr<detail::arguments> args;
+  std::exception_ptr bomb;  // raised where the tasklet next resumes
+  eh_globals eh;
+  std::string name_text;
+  channel_state* waiting_on = nullptr;  // while blocked
+  int nesting = 0;
+  std::int8_t blocked = 0;  // +1 blocked sending, -1 receiving
+  bool in_ring = false;
+  bool set_up = false;  // alive: set up or started, not finished
+  bool is_main = false;
+  bool atomic = false;
+  bool ignore_nesting = false;
+  bool block_trap = false;
+  bool orphan = false;  // its last handle went while it could not be killed
+
+  [[nodiscard]] bool started() const noexcept {
+    return state == status::running || state == status::suspended;
+  }
+  [[nodiscard]] bool scheduled() const noexcept {
+    return in_ring || blocked != 0;
+  }
+};
+
+// add_ref / release: the intrusive reference count. The last release
+// kills a paused, started tasklet first (API.md §3.4).
+inline tasklet_impl* add_ref(tasklet_impl* t) noexcept {
+  if (t != nullptr) t->refs.fetch_add(1, std::memory_order_relaxed);
+  return t;
+}
+void release(tasklet_impl* t) noexcept;
+
+}  // namespace slp::core
+
+#endif  // SLP_CORE_TASKLET_IMPL_HPP

@@ -1,0 +1,15 @@
+// slp — Stackless-style tasklets and channels for C++: the umbrella header.
+//
+// Example:
+//   #include <slp/slp.hpp>
+//   slp::tasklet{[] { std::puts("hello from a tasklet"); }}();
+//   slp::run();
+#ifndef SLP_SLP_HPP
+#define SLP_SLP_HPP
+
+#include "slp/config.hpp"
+#include "slp/errors.hpp"
+#include "slp/scheduler.hpp"
+#include "slp/tasklet.hpp"
+
+#endif  // SLP_SLP_HPP

@@ -1,0 +1,308 @@
+// slp — tasklets: Stackless' microthreads, as cheap shared handles.
+//
+// A tasklet runs a callable on an execution stack of its thread. It is
+// switched only at well-defined points (schedule(), a channel operation,
+// run(), a watchdog tick), by the hard switch of arch/: registers are saved
+// and the used slice of its stack is copied to the heap when another
+// tasklet needs the stack. Handles share ownership: the scheduler holds a
+// reference while the tasklet is runnable, running or blocked, so
+// `slp::tasklet{f}(1, 2);` with no handle kept is normal use.
+//
+// Example:
+//   std::vector<int> order;
+//   slp::tasklet a{[&](int n) { order.push_back(n); slp::schedule();
+//                               order.push_back(n + 10); }};
+//   a(1);                       // bound, set up, runnable
+//   slp::tasklet{[&] { order.push_back(2); }}();
+//   slp::run();                 // order == {1, 2, 11}
+#ifndef SLP_TASKLET_HPP
+#define SLP_TASKLET_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+namespace slp {
+
+namespace core {
+struct tasklet_impl;
+}
+
+namespace detail {
+
+// arguments: the stored arguments of setup(), a std::tuple of decayed types.
+struct arguments {
+  virtual ~arguments() = default;
+  [[nodiscard]] virtual const std::type_info& type() const noexcept = 0;
+  [[nodiscard]] virtual void* tuple() noexcept = 0;
+};
+
+template <class... A>
+struct arguments_of final : arguments {
+  explicit arguments_of(A&&... a) : values(std::move(a)...) {}
+  const std::type_info& type() const noexcept override {
+    return typeid(std::tuple<A...>);
+  }
+  void* tuple() noexcept override { return &values; }
+  std::tuple<A...> values;
+};
+
+// parameters_of<F>: std::tuple of F's decayed parameter types, when F has
+// exactly one non-template call signature; void otherwise.
+template <class F, class = void>
+struct parameters_of {
+  using type = void;
+};
+template <class R, class... P>
+struct parameters_of<R (*)(P...)> {
+  using type = std::tuple<std::decay_t<P>...>;
+};
+template <class C, class R, class... P>
+struct parameters_of<R (C::*)(P...)> {
+  using type = std::tuple<std::decay_t<P>...>;
+};
+template <class C, class R, class... P>
+struct parameters_of<R (C::*)(P...) const> {
+  using type = std::tuple<std::decay_t<P>...>;
+};
+template <class C, class R, class... P>
+struct parameters_of<R (C::*)(P...) noexcept> {
+  using type = std::tuple<std::decay_t<P>...>;
+};
+template <class C, class R, class... P>
+struct parameters_of<R (C::*)(P...) const noexcept> {
+  using type = std::tuple<std::decay_t<P>...>;
+};
+template <class R, class... P>
+struct parameters_of<R (*)(P...) noexcept> {
+  using type = std::tuple<std::decay_t<P>...>;
+};
+template <class F>
+struct parameters_of<F, std::void_t<decltype(&F::operator())>>
+    : parameters_of<decltype(&F::operator())> {};
+
+// callable: a tasklet function, type-erased; invoke() consumes the stored
+// arguments (moved into the call).
+struct callable {
+  virtual ~callable() = default;
+  // parameters: the tuple type invoke() accepts, or nullptr when unknown.
+  [[nodiscard]] virtual const std::type_info* parameters() const noexcept = 0;
+  virtual void invoke(arguments* args) = 0;
+};
+
+template <class F>
+struct callable_of final : callable {
+  using params = typename parameters_of<F>::type;
+  explicit callable_of(F&& f) : fn(std::move(f)) {}
+
+  const std::type_info* parameters() const noexcept override {
+    if constexpr (!std::is_void_v<params>) {
+      return &typeid(params);
+    } else if constexpr (std::is_invocable_v<F&>) {
+      return &typeid(std::tuple<>);
+    } else {
+      return nullptr;
+    }
+  }
+
+  void invoke(arguments* args) override {
+    if constexpr (!std::is_void_v<params>) {
+      if constexpr (std::tuple_size_v<params> == 0) {
+        fn();
+      } else {
+        std::apply(fn, std::move(*static_cast<params*>(args->tuple())));
+      }
+    } else if constexpr (std::is_invocable_v<F&>) {
+      fn();
+    }
+  }
+
+  F fn;
+};
+
+// bound_call_of: a callable with its arguments, checked at compile time.
+template <class F, class... A>
+struct bound_call_of final : callable {
+  bound_call_of(F&& f, A&&... a) : fn(std::move(f)), args(std::move(a)...) {}
+  const std::type_info* parameters() const noexcept override {
+    return &typeid(std::tuple<>);
+  }
+  void invoke(arguments*) override { std::apply(fn, std::move(args)); }
+  F fn;
+  std::tuple<A...> args;
+};
+
+}  // namespace detail
+
+class tasklet {
+ public:
+  // tasklet: a new, unbound tasklet (not alive), of the calling thread.
+  tasklet();
+  // tasklet: a new tasklet of the calling thread bound to `fn` (not alive,
+  // not scheduled). `fn` may be move-only; its result is discarded.
+  template <class F,
+            class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, tasklet>>>
+  explicit tasklet(F&& fn) : tasklet() {
+    bind(std::forward<F>(fn));
+  }
+
+  tasklet(const tasklet& other) noexcept;
+  tasklet(tasklet&& other) noexcept;
+  tasklet& operator=(const tasklet& other) noexcept;
+  tasklet& operator=(tasklet&& other) noexcept;
+  // ~tasklet: drops this handle. Dropping the last handle of a paused,
+  // started tasklet kills it (its stack unwinds), so nothing leaks.
+  ~tasklet();
+
+  // bind: (re)binds to `fn`. slp::error for the current tasklet, a
+  // scheduled or blocked one, or one that has started and not finished.
+  template <class F>
+  tasklet& bind(F&& fn) {
+    using D = std::decay_t<F>;
+    return bind_callable(
+        std::make_unique<detail::callable_of<D>>(D(std::forward<F>(fn))));
+  }
+  // bind: binds `fn` and stores `args` (decayed copies): the tasklet is
+  // alive and paused, like Stackless' bind(func, args); insert() or run()
+  // starts it. The call is checked at compile time.
+  template <class F, class A0, class... A>
+  tasklet& bind(F&& fn, A0&& a0, A&&... args) {
+    using D = std::decay_t<F>;
+    static_assert(
+        std::is_invocable_v<D&, std::decay_t<A0>&&, std::decay_t<A>&&...>,
+        "slp::tasklet::bind: the function cannot be called with "
+        "these arguments");
+    return bind_callable(
+        std::make_unique<
+            detail::bound_call_of<D, std::decay_t<A0>, std::decay_t<A>...>>(
+            D(std::forward<F>(fn)), std::decay_t<A0>(std::forward<A0>(a0)),
+            std::decay_t<A>(std::forward<A>(args))...),
+        true);
+  }
+  // unbind: back to unbound (not alive). Errors as bind(); unbinding main.
+  tasklet& unbind();
+
+  // setup: stores decayed copies of `args`, then insert(). slp::error if
+  // the tasklet is alive, not bound, or its function's parameters (decayed)
+  // are not exactly the types of `args` — the function's type is erased
+  // when it is bound, so this check happens here, at run time; bind(fn,
+  // args...) checks at compile time.
+  template <class... A>
+  tasklet& setup(A&&... args) {
+    std::unique_ptr<detail::arguments> stored;
+    if constexpr (sizeof...(A) > 0) {
+      stored = std::make_unique<detail::arguments_of<std::decay_t<A>...>>(
+          std::decay_t<A>(std::forward<A>(args))...);
+    }
+    return setup_arguments(std::move(stored),
+                           typeid(std::tuple<std::decay_t<A>...>));
+  }
+  // operator(): the same as setup().
+  template <class... A>
+  tasklet& operator()(A&&... args) {
+    return setup(std::forward<A>(args)...);
+  }
+
+  // insert: links the tasklet at the tail of the runnables (just before the
+  // current tasklet); no-op if scheduled. slp::error if blocked, dead or
+  // unbound.
+  tasklet& insert();
+  // remove: unlinks it from the runnables; it becomes paused. No-op if not
+  // scheduled. slp::error if blocked or current.
+  tasklet& remove();
+  // run: insert() if needed and switch to it now; the caller stays
+  // runnable. A paused target lands just before the caller; a scheduled one
+  // is jumped to. Errors as insert(); slp::switch_trap_error.
+  void run();
+  // switch_to: like run(), but the caller becomes paused. A no-op on the
+  // current tasklet.
+  void switch_to();
+
+  // throw_exception: delivers `e` where the tasklet is suspended (see
+  // docs/API.md). pending == false switches to it now; pending == true makes
+  // it runnable and returns. slp::error for a dead or unbound tasklet,
+  // except that slp::tasklet_exit to one is a no-op.
+  void throw_exception(std::exception_ptr e, bool pending = false);
+  // raise_exception: throw_exception(std::make_exception_ptr(E(args...))).
+  template <class E, class... A>
+  void raise_exception(A&&... args) {
+    throw_exception(std::make_exception_ptr(E(std::forward<A>(args)...)));
+  }
+  // kill: throw_exception(slp::tasklet_exit); a no-op on a dead or unbound
+  // tasklet.
+  void kill(bool pending = false);
+
+  // set_atomic: returns the old value; an atomic tasklet is never
+  // preempted by the watchdog.
+  bool set_atomic(bool flag) noexcept;
+  // set_ignore_nesting: returns the old value; allows preemption while
+  // nesting_level() > 0.
+  bool set_ignore_nesting(bool flag) noexcept;
+  // set_block_trap: while set, a channel operation that would block throws
+  // slp::block_trap_error.
+  void set_block_trap(bool flag) noexcept;
+  // set_name: the name used in diagnostics (stack overflow messages).
+  void set_name(std::string name);
+
+  // alive: set up or started, and not finished.
+  [[nodiscard]] bool alive() const noexcept;
+  // paused: alive, and neither runnable nor blocked.
+  [[nodiscard]] bool paused() const noexcept;
+  // blocked: waiting on a channel.
+  [[nodiscard]] bool blocked() const noexcept;
+  // scheduled: runnable or blocked.
+  [[nodiscard]] bool scheduled() const noexcept;
+  // restorable: true until the tasklet first runs.
+  [[nodiscard]] bool restorable() const noexcept;
+  [[nodiscard]] bool atomic() const noexcept;
+  [[nodiscard]] bool ignore_nesting() const noexcept;
+  [[nodiscard]] bool block_trap() const noexcept;
+  [[nodiscard]] bool is_current() const noexcept;
+  [[nodiscard]] bool is_main() const noexcept;
+  // prev, next: the neighbours in the runnables ring or a channel's queue
+  // (std::nullopt at the ends of a queue, or when not linked).
+  [[nodiscard]] std::optional<tasklet> prev() const;
+  [[nodiscard]] std::optional<tasklet> next() const;
+  // nesting_level: enclosing nesting_guard scopes plus enclosing slp::run()
+  // calls of this tasklet.
+  [[nodiscard]] int nesting_level() const noexcept;
+  // stack_bytes: bytes of this tasklet's stack slice held on the heap now.
+  [[nodiscard]] std::size_t stack_bytes() const noexcept;
+  // thread_id: the thread the tasklet belongs to (std::thread::id() once
+  // that thread has ended).
+  [[nodiscard]] std::thread::id thread_id() const noexcept;
+  // id: unique in the process, never reused.
+  [[nodiscard]] std::uint64_t id() const noexcept;
+  [[nodiscard]] const std::string& name() const noexcept;
+
+  friend bool operator==(const tasklet& a, const tasklet& b) noexcept {
+    return a.impl_ == b.impl_;
+  }
+  friend bool operator!=(const tasklet& a, const tasklet& b) noexcept {
+    return a.impl_ != b.impl_;
+  }
+
+  // (internal) adopts one reference to `impl`.
+  explicit tasklet(core::tasklet_impl* impl) noexcept : impl_(impl) {}
+  [[nodiscard]] core::tasklet_impl* impl() const noexcept { return impl_; }
+
+ private:
+  tasklet& bind_callable(std::unique_ptr<detail::callable> fn,
+                         bool with_arguments = false);
+  tasklet& setup_arguments(std::unique_ptr<detail::arguments> args,
+                           const std::type_info& types);
+
+  core::tasklet_impl* impl_;
+};
+
+}  // namespace slp
+
+#endif  // SLP_TASKLET_HPP

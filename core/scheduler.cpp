@@ -60,7 +60,7 @@ thread_local scheduler_holder holder;
 
 }  // namespace
 
-// --- creation and the end of the thread ------------------------------------
+// --- creation and the end of the thread ---
 
 scheduler& scheduler::of_this_thread() {
   if (this_thread_scheduler == nullptr) {
@@ -140,7 +140,7 @@ void scheduler::kill_all_at_thread_end() noexcept {
   }
 }
 
-// --- configuration -----------------------------------------------------------
+// --- configuration ---
 
 void scheduler::configure(const config& cfg) {
   if (engine_ != nullptr && engine_->started()) {
@@ -158,7 +158,7 @@ stack_engine& scheduler::engine() {
   return *engine_;
 }
 
-// --- the ring and the references it holds -----------------------------------
+// --- the ring and the references it holds ---
 
 void scheduler::register_tasklet(tasklet_impl& t) noexcept {
   t.next_of_thread = tasklets_;
@@ -286,8 +286,7 @@ void scheduler::release_pending() noexcept {
   }
 }
 
-// --- switching
-// ------------------------------------------------------------------
+// --- switching ---
 
 void scheduler::check_switch(const char* operation) const {
   if (switch_trap_ > 0) {
@@ -356,8 +355,7 @@ void scheduler::leave_ring_and_switch(tasklet_impl& next) {
   switch_to_current();
 }
 
-// --- the tasklet's life
-// ---------------------------------------------------------
+// --- the tasklet's life ---
 
 void scheduler::tasklet_main(context& self, void*) {
   auto& t = static_cast<tasklet_impl&>(self);
@@ -418,8 +416,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   engine().finish(t, next, nullptr);
 }
 
-// --- operations
-// -------------------------------------------------------------------
+// --- operations ---
 
 void scheduler::insert(tasklet_impl& t) {
   static constexpr const char* op = "slp::tasklet::insert";
@@ -569,11 +566,13 @@ int scheduler::switch_trap(int delta) noexcept {
   return old;
 }
 
-// --- references
-// ---------------------------------------------------------------------
+// --- references ---
+
+std::atomic<std::size_t> tasklet_impl::live{0};
 
 tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
     : owner(owner_scheduler) {
+  live.fetch_add(1, std::memory_order_relaxed);
   static std::atomic<std::uint64_t> next_id{1};
   id = next_id.fetch_add(1, std::memory_order_relaxed);
   name = &name_text;
@@ -582,6 +581,7 @@ tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
 }
 
 tasklet_impl::~tasklet_impl() {
+  live.fetch_sub(1, std::memory_order_relaxed);
   if (owner != nullptr) {
     owner->engine_forget(*this);
     owner->unregister_tasklet(*this);
@@ -618,8 +618,7 @@ void release(tasklet_impl* t) noexcept {
   delete t;
 }
 
-// --- process-wide
-// ---------------------------------------------------------------------
+// --- process-wide ---
 
 std::function<void(std::exception_ptr)> scheduler::set_error_handler(
     std::function<void(std::exception_ptr)> handler) {

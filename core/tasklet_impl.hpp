@@ -59,6 +59,13 @@ struct tasklet_impl : context {
   bool block_trap = false;
   bool orphan = false;  // its last handle went while it could not be killed
 
+  // live_count: tasklet objects that exist now, in the whole process (for
+  // the tests' leak checks).
+  static std::size_t live_count() noexcept {
+    return live.load(std::memory_order_relaxed);
+  }
+  static std::atomic<std::size_t> live;
+
   [[nodiscard]] bool started() const noexcept {
     return state == status::running || state == status::suspended;
   }

@@ -3,6 +3,8 @@
 #ifndef SLP_CORE_CHANNEL_STATE_HPP
 #define SLP_CORE_CHANNEL_STATE_HPP
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace slp::core {
@@ -10,6 +12,10 @@ namespace slp::core {
 struct tasklet_impl;
 
 struct channel_state {
+  channel_state() noexcept;
+
+  std::atomic<std::size_t> refs{1};
+  std::uint64_t id;
   tasklet_impl* head = nullptr;  // first waiter
   tasklet_impl* tail = nullptr;  // last waiter
   int balance = 0;               // > 0 senders wait, < 0 receivers wait

@@ -24,13 +24,8 @@ eh_globals& thread_eh_globals() noexcept {
 }
 
 std::mutex error_handler_mutex;
-std::shared_ptr<const std::function<void(std::exception_ptr)>> error_handler;
-
 std::shared_ptr<const std::function<void(std::exception_ptr)>>
-current_error_handler() {
-  std::lock_guard<std::mutex> lock(error_handler_mutex);
-  return error_handler;
-}
+    installed_error_handler;
 
 bool is_tasklet_exit(const std::exception_ptr& e) {
   try {
@@ -82,6 +77,7 @@ scheduler::scheduler() : thread_(std::this_thread::get_id()) {
   running_ = main_;
   link_tail(*main_);
   journal_size_ = 0;
+  notify_schedule(nullptr, main_);
 }
 
 scheduler::~scheduler() {
@@ -223,6 +219,11 @@ void scheduler::unlink(tasklet_impl& t) noexcept {
   record({journal_entry::unlinked, &t, after, nullptr, was_current});
 }
 
+void scheduler::link_after_current(tasklet_impl& t) noexcept {
+  ring_insert_after(t, current_);
+  record({journal_entry::linked, &t, nullptr, nullptr});
+}
+
 void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
                         int direction) noexcept {
   const bool was_scheduled = t.scheduled();
@@ -289,6 +290,10 @@ void scheduler::release_pending() noexcept {
 // --- switching ---
 
 void scheduler::check_switch(const char* operation) const {
+  if (in_hook_) {
+    throw error(std::string(operation) +
+                ": no tasklet switch is allowed inside a hook");
+  }
   if (switch_trap_ > 0) {
     throw switch_trap_error(
         std::string(operation) + ": switch_trap is set (level " +
@@ -304,6 +309,7 @@ void scheduler::switch_to_current() {
     release_pending();
     return;
   }
+  notify_schedule(&prev, &next);
   eh_globals& globals = thread_eh_globals();
   prev.eh = globals;
   globals = next.eh;
@@ -311,6 +317,7 @@ void scheduler::switch_to_current() {
   try {
     engine().transfer(prev, next);
   } catch (...) {  // no switch happened (out of memory): put it all back
+    switch_failed_ = true;
     running_ = &prev;
     globals = prev.eh;
     undo();
@@ -375,7 +382,7 @@ void scheduler::tasklet_main(context& self, void*) {
 
 void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   if (uncaught) {
-    if (auto handler = current_error_handler(); handler && *handler) {
+    if (auto handler = scheduler::error_handler(); handler && *handler) {
       try {
         (*handler)(uncaught);
         uncaught = nullptr;
@@ -411,6 +418,8 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   }
   journal_size_ = 0;
   tasklet_impl& next = *current_;
+  notify_schedule(&t, nullptr);
+  notify_schedule(nullptr, &next);
   thread_eh_globals() = next.eh;
   running_ = &next;
   engine().finish(t, next, nullptr);
@@ -581,6 +590,7 @@ tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
 }
 
 tasklet_impl::~tasklet_impl() {
+  clear_mail();
   live.fetch_sub(1, std::memory_order_relaxed);
   if (owner != nullptr) {
     owner->engine_forget(*this);
@@ -620,6 +630,12 @@ void release(tasklet_impl* t) noexcept {
 
 // --- process-wide ---
 
+std::shared_ptr<const std::function<void(std::exception_ptr)>>
+scheduler::error_handler() {
+  std::lock_guard<std::mutex> lock(error_handler_mutex);
+  return installed_error_handler;
+}
+
 std::function<void(std::exception_ptr)> scheduler::set_error_handler(
     std::function<void(std::exception_ptr)> handler) {
   auto fresh =
@@ -627,7 +643,7 @@ std::function<void(std::exception_ptr)> scheduler::set_error_handler(
                     std::move(handler))
               : nullptr;
   std::lock_guard<std::mutex> lock(error_handler_mutex);
-  auto old = std::exchange(error_handler, std::move(fresh));
+  auto old = std::exchange(installed_error_handler, std::move(fresh));
   return old ? *old : std::function<void(std::exception_ptr)>();
 }
 

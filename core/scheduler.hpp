@@ -45,7 +45,9 @@ class scheduler {
   void engine_forget(tasklet_impl& t) noexcept;
 
   [[nodiscard]] tasklet_impl& main() noexcept { return *main_; }
-  [[nodiscard]] tasklet_impl& current() noexcept { return *current_; }
+  // current: the tasklet executing now (during a schedule hook, the one
+  // being switched away from).
+  [[nodiscard]] tasklet_impl& current() noexcept { return *running_; }
   [[nodiscard]] std::size_t run_count() const noexcept { return run_count_; }
   [[nodiscard]] std::thread::id thread_id() const noexcept { return thread_; }
   [[nodiscard]] bool dying() const noexcept { return dying_; }
@@ -61,12 +63,20 @@ class scheduler {
   int switch_trap(int delta) noexcept;
   static std::function<void(std::exception_ptr)> set_error_handler(
       std::function<void(std::exception_ptr)> handler);
+  static std::shared_ptr<const std::function<void(std::exception_ptr)>>
+  error_handler();
 
   // block_current: the running tasklet waits on `ch` (direction +1 send,
   // -1 receive): it is queued there and the next runnable runs, or the
   // innermost watchdog is woken (API.md §3.2). Throws deadlock_error, with
   // nothing changed, when no one could wake it.
   void block_current(const char* operation, channel_state& ch, int direction);
+  // channel_action: a send (direction +1) or receive (-1) on `ch` by the
+  // running tasklet (core/channel.cpp). `value` is the sender's T or null
+  // with `exception`; `out` the receiver's std::optional<T>.
+  void channel_action(channel_state& ch, int direction,
+                      const detail::value_ops& ops, void* value,
+                      std::exception_ptr exception, void* out);
   // check_switch: throws switch_trap_error if no switch is allowed now.
   void check_switch(const char* operation) const;
 
@@ -87,12 +97,19 @@ class scheduler {
   void ring_remove(tasklet_impl& t) noexcept;
   void link_tail(tasklet_impl& t) noexcept;
   void unlink(tasklet_impl& t) noexcept;
+  void link_after_current(tasklet_impl& t) noexcept;
   void enqueue(channel_state& ch, tasklet_impl& t, int direction) noexcept;
   void unblock(tasklet_impl& t) noexcept;
   void release_pending() noexcept;
 
   void switch_to_current();
   void after_switch();
+  void hand_off(channel_state& ch, int direction, tasklet_impl& partner);
+  // The hooks of <slp/hooks.hpp>, with switches and channel operations
+  // refused while one runs.
+  void notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
+                      bool will_block);
+  void notify_schedule(tasklet_impl* from, tasklet_impl* to) noexcept;
   tasklet_impl* next_after_leaving(const char* operation, bool for_channel);
   void leave_ring_and_switch(tasklet_impl& next);
   [[noreturn]] void end_tasklet(tasklet_impl& t, std::exception_ptr uncaught);
@@ -112,6 +129,7 @@ class scheduler {
   };
   static constexpr std::size_t journal_capacity = 6;
   void begin() noexcept {
+    switch_failed_ = false;
     journal_size_ = 0;
     journal_current_ = current_;
   }
@@ -128,6 +146,8 @@ class scheduler {
   std::vector<tasklet_impl*> watchdogs_;  // inside run(), innermost last
   std::vector<tasklet_impl*> to_release_;
   int switch_trap_ = 0;
+  bool in_hook_ = false;
+  bool switch_failed_ = false;  // the last switch could not happen
   bool dying_ = false;
   tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread
   journal_entry journal_[journal_capacity];

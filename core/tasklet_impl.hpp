@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/context.hpp"
+#include "slp/channel.hpp"
 #include "slp/tasklet.hpp"
 
 namespace slp::core {
@@ -49,6 +50,19 @@ struct tasklet_impl : context {
   eh_globals eh;
   std::string name_text;
   channel_state* waiting_on = nullptr;  // while blocked
+  // The mailbox: a value (or exception) sent by this tasklet while it waits
+  // to send, or handed to it while it waits to receive. It lives here, not
+  // on any stack.
+  detail::mailbox_storage mail{};
+  const detail::value_ops* mail_ops =
+      nullptr;  // set while `mail` holds a value
+  std::exception_ptr mail_exception;
+
+  void clear_mail() noexcept {
+    if (mail_ops != nullptr) mail_ops->destroy(mail);
+    mail_ops = nullptr;
+    mail_exception = nullptr;
+  }
   int nesting = 0;
   std::int8_t blocked = 0;  // +1 blocked sending, -1 receiving
   bool in_ring = false;

@@ -7,8 +7,10 @@
 #ifndef SLP_SLP_HPP
 #define SLP_SLP_HPP
 
+#include "slp/channel.hpp"
 #include "slp/config.hpp"
 #include "slp/errors.hpp"
+#include "slp/hooks.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
 

@@ -1,0 +1,186 @@
+// The monitoring hooks of <slp/hooks.hpp>: process-wide, read on every
+// switch with one atomic load, so that having none costs nothing and a
+// fast hook costs one indirect call.
+#include "slp/hooks.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/channel_state.hpp"
+#include "core/scheduler.hpp"
+#include "core/tasklet_impl.hpp"
+#include "slp/errors.hpp"
+
+namespace slp::core {
+
+namespace {
+
+// installed_hooks: an immutable set of hooks. Replacing one publishes a new
+// set; old sets stay allocated until the process ends, because another
+// thread may be calling through one right now.
+struct installed_hooks {
+  channel_callback channel;
+  schedule_callback schedule;
+  fasthook fast;
+  [[nodiscard]] bool empty() const noexcept {
+    return !channel && !schedule && fast.fn == nullptr;
+  }
+};
+
+std::atomic<const installed_hooks*> hooks{nullptr};
+
+struct hook_registry {
+  std::mutex mutex;
+  std::vector<std::unique_ptr<installed_hooks>> all;
+};
+hook_registry& registry() {
+  static hook_registry r;
+  return r;
+}
+
+// replace: publishes a copy of the current set changed by `change`.
+template <class Change>
+void replace(Change&& change) {
+  hook_registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  const installed_hooks* old = hooks.load(std::memory_order_acquire);
+  auto fresh = std::make_unique<installed_hooks>(
+      old != nullptr ? *old : installed_hooks{});
+  change(*fresh);
+  hooks.store(fresh->empty() ? nullptr : fresh.get(),
+              std::memory_order_release);
+  r.all.push_back(std::move(fresh));
+}
+
+const installed_hooks* current_hooks() noexcept {
+  return hooks.load(std::memory_order_acquire);
+}
+
+std::optional<tasklet> handle(tasklet_impl* t) {
+  if (t == nullptr) return std::nullopt;
+  return tasklet(add_ref(t));
+}
+
+}  // namespace
+
+// notify_channel: the channel callback, before the operation does anything;
+// its exception propagates out of the channel operation.
+void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
+                               bool will_block) {
+  const installed_hooks* h = current_hooks();
+  if (h == nullptr || !h->channel) return;
+  const channel_ref ref(detail::channel_add_ref(&ch));
+  const tasklet who(add_ref(&t));
+  in_hook_ = true;
+  try {
+    h->channel(ref, who, sending, will_block);
+  } catch (...) {
+    in_hook_ = false;
+    throw;
+  }
+  in_hook_ = false;
+}
+
+// notify_schedule: the fast hook and the schedule callback, at a real
+// switch; an exception goes to the error handler, or to stderr.
+void scheduler::notify_schedule(tasklet_impl* from, tasklet_impl* to) noexcept {
+  const installed_hooks* h = current_hooks();
+  if (h == nullptr) return;
+  in_hook_ = true;
+  if (h->fast.fn != nullptr)
+    h->fast.fn(h->fast.user, tasklet_view(from), tasklet_view(to));
+  if (h->schedule) {
+    try {
+      h->schedule(handle(from), handle(to));
+    } catch (...) {
+      std::exception_ptr e = std::current_exception();
+      auto handler = error_handler();
+      bool reported = false;
+      if (handler && *handler) {
+        try {
+          (*handler)(e);
+          reported = true;
+        } catch (...) {
+        }
+      }
+      if (!reported) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          std::fprintf(stderr,
+                       "slp: exception in the schedule callback ignored: %s\n",
+                       x.what());
+        } catch (...) {
+          std::fputs("slp: exception in the schedule callback ignored\n",
+                     stderr);
+        }
+      }
+    }
+  }
+  in_hook_ = false;
+}
+
+}  // namespace slp::core
+
+namespace slp {
+
+channel_callback set_channel_callback(channel_callback callback) {
+  channel_callback old;
+  core::replace([&](core::installed_hooks& h) {
+    old = std::exchange(h.channel, std::move(callback));
+  });
+  return old;
+}
+
+channel_callback get_channel_callback() {
+  const core::installed_hooks* h = core::current_hooks();
+  return h != nullptr ? h->channel : channel_callback();
+}
+
+schedule_callback set_schedule_callback(schedule_callback callback) {
+  schedule_callback old;
+  core::replace([&](core::installed_hooks& h) {
+    old = std::exchange(h.schedule, std::move(callback));
+  });
+  return old;
+}
+
+schedule_callback get_schedule_callback() {
+  const core::installed_hooks* h = core::current_hooks();
+  return h != nullptr ? h->schedule : schedule_callback();
+}
+
+fasthook set_schedule_fasthook(schedule_fasthook fn, void* user) {
+  fasthook old;
+  core::replace([&](core::installed_hooks& h) {
+    old = std::exchange(h.fast, fasthook{fn, fn != nullptr ? user : nullptr});
+  });
+  return old;
+}
+
+fasthook get_schedule_fasthook() {
+  const core::installed_hooks* h = core::current_hooks();
+  return h != nullptr ? h->fast : fasthook{};
+}
+
+std::uint64_t tasklet_view::id() const noexcept {
+  return impl_ != nullptr ? impl_->id : 0;
+}
+
+bool tasklet_view::is_main() const noexcept {
+  return impl_ != nullptr && impl_->is_main;
+}
+
+const std::string& tasklet_view::name() const noexcept {
+  static const std::string none;
+  return impl_ != nullptr ? impl_->name_text : none;
+}
+
+std::optional<tasklet> tasklet_view::lock() const {
+  return core::handle(impl_);
+}
+
+}  // namespace slp

@@ -482,6 +482,9 @@ void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
   begin();
   std::exception_ptr old_bomb = std::exchange(t.bomb, std::move(e));
   if (t.blocked != 0) unblock(t);
+  // Delivered now, the target runs just before the caller, so that the
+  // caller is next when it yields or ends (API.md §2.3).
+  if (t.in_ring && !pending) unlink(t);
   if (!t.in_ring) link_tail(t);
   if (pending) {
     journal_size_ = 0;
@@ -552,18 +555,18 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
 }
 
 void scheduler::pop_watchdog(tasklet_impl& caller) noexcept {
+  --caller.nesting;  // its run() returns now
   std::size_t i = watchdogs_.size();
   while (i > 0 && watchdogs_[i - 1] != &caller) --i;
-  if (i == 0) return;
-  // Deeper watchdogs woken past are put back to be woken later.
+  if (i == 0) return;  // an outer watchdog woke and popped it already
+  // Deeper watchdogs woken past are put back to be woken later; their own
+  // run() has not returned yet.
   for (std::size_t j = i; j < watchdogs_.size(); ++j) {
     tasklet_impl& deeper = *watchdogs_[j];
     if (!deeper.scheduled() && deeper.set_up) link_tail(deeper);
-    --deeper.nesting;
     to_release_.push_back(&deeper);
   }
   watchdogs_.resize(i - 1);
-  --caller.nesting;
   to_release_.push_back(&caller);
   journal_size_ = 0;
   release_pending();

@@ -310,6 +310,7 @@ void scheduler::switch_to_current() {
     return;
   }
   notify_schedule(&prev, &next);
+  if (watchdog_.active) rearm_watchdog();
   eh_globals& globals = thread_eh_globals();
   prev.eh = globals;
   globals = next.eh;
@@ -420,6 +421,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   tasklet_impl& next = *current_;
   notify_schedule(&t, nullptr);
   notify_schedule(nullptr, &next);
+  if (watchdog_.active) rearm_watchdog();
   thread_eh_globals() = next.eh;
   running_ = &next;
   engine().finish(t, next, nullptr);
@@ -532,26 +534,118 @@ void scheduler::block_current(const char* operation, channel_state& ch,
 
 std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   static constexpr const char* op = "slp::run";
-  if (options.timeout != 0 || options.time_budget.count() != 0) {
-    throw error(message(op,
-                        "run_options::timeout and time_budget need the "
-                        "watchdog, which is not built yet"));
+  const auto budget = options.time_budget;
+  if (budget.count() < 0) {
+    throw error(message(op, "run_options::time_budget is negative"));
   }
+  const auto now = std::chrono::steady_clock::now();
+  if (budget.count() > 0 &&
+      budget > std::chrono::steady_clock::time_point::max() - now) {
+    throw error(message(op, "run_options::time_budget overflows the clock"));
+  }
+  check_switch(op);
   tasklet_impl& caller = *running_;
   if (run_count_ == 1) return std::nullopt;
-  check_switch(op);
+  // Only the outermost run() with a timeout owns the watchdog; nested ones
+  // behave as if they had none (SB §3.3).
+  const bool owns_watchdog =
+      !watchdog_.active && (options.timeout != 0 || budget.count() != 0);
+  if (owns_watchdog) {
+    watchdog_.active = true;
+    watchdog_.owner = &caller;
+    watchdog_.options = options;
+    watchdog_.total_mark = detail::thread_ticks.count + options.timeout;
+    watchdog_.deadline = now + budget;
+    watchdog_.interrupted = nullptr;
+  }
   begin();
   watchdogs_.push_back(add_ref(&caller));
   ++caller.nesting;
   unlink(caller);
+  tasklet_impl* victim = nullptr;
   try {
     switch_to_current();
   } catch (...) {
+    if (owns_watchdog) {
+      victim = std::exchange(watchdog_.interrupted, nullptr);
+      watchdog_.active = false;
+      rearm_watchdog();
+      release(victim);
+    }
     pop_watchdog(caller);
     throw;
   }
+  if (owns_watchdog) {
+    victim = std::exchange(watchdog_.interrupted, nullptr);
+    watchdog_.active = false;
+    rearm_watchdog();
+  }
   pop_watchdog(caller);
+  if (victim != nullptr) return tasklet(victim);  // adopts its reference
   return std::nullopt;
+}
+
+// rearm_watchdog: where the next tick() must stop to look: a per-tasklet
+// budget restarts at every switch; a total one does not; a time budget is
+// checked at every tick.
+void scheduler::rearm_watchdog() noexcept {
+  detail::tick_counter& ticks = detail::thread_ticks;
+  if (!watchdog_.active) {
+    ticks.watermark = ~std::uint64_t{0};
+    return;
+  }
+  const run_options& o = watchdog_.options;
+  std::uint64_t mark = ~std::uint64_t{0};
+  if (o.timeout != 0) {
+    mark = o.totaltimeout ? watchdog_.total_mark : ticks.count + o.timeout;
+  }
+  if (o.time_budget.count() != 0) mark = ticks.count;
+  ticks.watermark = mark;
+}
+
+bool scheduler::interrupt_deferred(const tasklet_impl& t) const noexcept {
+  return t.atomic || switch_trap_ > 0 || in_hook_ ||
+         (t.nesting > 0 && !t.ignore_nesting &&
+          !watchdog_.options.ignore_nesting);
+}
+
+void scheduler::tick_exceeded() {
+  detail::tick_counter& ticks = detail::thread_ticks;
+  if (!watchdog_.active) {
+    rearm_watchdog();
+    return;
+  }
+  const run_options& o = watchdog_.options;
+  const bool out_of_ticks =
+      o.timeout != 0 &&
+      ticks.count > (o.totaltimeout ? watchdog_.total_mark : ticks.watermark);
+  const bool out_of_time =
+      o.time_budget.count() != 0 &&
+      std::chrono::steady_clock::now() >= watchdog_.deadline;
+  if (!out_of_ticks && !out_of_time) {
+    if (o.time_budget.count() == 0) rearm_watchdog();
+    return;
+  }
+  tasklet_impl& victim = *running_;
+  // Deferred: the watermark stays passed, so every tick looks again and the
+  // first one after the condition clears interrupts.
+  if (interrupt_deferred(victim)) return;
+  tasklet_impl& owner = *watchdog_.owner;
+  begin();
+  if (o.soft) {  // the victim stays runnable; the watchdog runs now
+    if (!owner.in_ring) link_after_current(owner);
+  } else {  // the victim is paused and handed to the watchdog
+    watchdog_.interrupted = add_ref(&victim);
+    unlink(victim);
+    if (!owner.in_ring) link_tail(owner);
+  }
+  current_ = &owner;
+  try {
+    switch_to_current();
+  } catch (const std::bad_alloc&) {
+    if (switch_failed_) release(std::exchange(watchdog_.interrupted, nullptr));
+    throw;
+  }
 }
 
 void scheduler::pop_watchdog(tasklet_impl& caller) noexcept {

@@ -10,6 +10,7 @@
 #ifndef SLP_CORE_SCHEDULER_HPP
 #define SLP_CORE_SCHEDULER_HPP
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -61,6 +62,9 @@ class scheduler {
   void schedule(bool remove_caller);
   std::optional<tasklet> run_watchdog(const run_options& options);
   int switch_trap(int delta) noexcept;
+  // tick_exceeded: a tick() passed the watermark: interrupt the running
+  // tasklet, or defer (API.md §5).
+  void tick_exceeded();
   static std::function<void(std::exception_ptr)> set_error_handler(
       std::function<void(std::exception_ptr)> handler);
   static std::shared_ptr<const std::function<void(std::exception_ptr)>>
@@ -116,6 +120,8 @@ class scheduler {
   tasklet_impl& innermost_watchdog() noexcept;
   void pop_watchdog(tasklet_impl& caller) noexcept;
   void kill_all_at_thread_end() noexcept;
+  void rearm_watchdog() noexcept;
+  [[nodiscard]] bool interrupt_deferred(const tasklet_impl& t) const noexcept;
 
   // The journal of ring and queue changes since the operation began,
   // undone if the switch cannot happen (out of memory for a slice).
@@ -145,6 +151,16 @@ class scheduler {
   std::size_t run_count_ = 0;
   std::vector<tasklet_impl*> watchdogs_;  // inside run(), innermost last
   std::vector<tasklet_impl*> to_release_;
+  // The watchdog of the outermost run() with a timeout or time budget.
+  struct watchdog_state {
+    bool active = false;
+    tasklet_impl* owner = nullptr;  // the tasklet inside that run()
+    run_options options;
+    std::uint64_t total_mark = 0;  // totaltimeout: the budget's end
+    std::chrono::steady_clock::time_point deadline{};
+    tasklet_impl* interrupted = nullptr;  // the victim of a hard interrupt
+  };
+  watchdog_state watchdog_;
   int switch_trap_ = 0;
   bool in_hook_ = false;
   bool switch_failed_ = false;  // the last switch could not happen

@@ -29,10 +29,10 @@ std::optional<tasklet> run(const run_options& options) {
   return this_thread().run_watchdog(options);
 }
 
-void tick(std::uint64_t) {
-  // No watchdog with a timeout exists yet (run_options::timeout is
-  // rejected), so a tick has nothing to count.
-}
+namespace detail {
+__thread tick_counter thread_ticks = {0, ~std::uint64_t{0}};
+void tick_exceeded() { this_thread().tick_exceeded(); }
+}  // namespace detail
 
 int switch_trap(int delta) { return this_thread().switch_trap(delta); }
 

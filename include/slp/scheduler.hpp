@@ -65,8 +65,24 @@ void schedule_remove();
 // Returns the interrupted tasklet after a watchdog interrupt, else nullopt.
 std::optional<tasklet> run(const run_options& options = {});
 
-// tick: a preemption point; counts `n` ticks for the watchdog.
-void tick(std::uint64_t n = 1);
+namespace detail {
+// tick_counter: this thread's ticks and the count at which the watchdog
+// must look (never reached while no watchdog is active).
+struct tick_counter {
+  std::uint64_t count;
+  std::uint64_t watermark;
+};
+extern __thread tick_counter thread_ticks;
+void tick_exceeded();
+}  // namespace detail
+
+// tick: a preemption point; counts `n` ticks for the watchdog of
+// slp::run(). The running tasklet may be interrupted here (API.md §5).
+inline void tick(std::uint64_t n = 1) {
+  detail::tick_counter& t = detail::thread_ticks;
+  t.count += n;
+  if (t.count > t.watermark) detail::tick_exceeded();
+}
 
 // switch_trap: adds `delta` to the thread's switch-trap level and returns
 // the old level; while it is above 0 every real switch throws

@@ -127,6 +127,7 @@ void scheduler::hand_off(channel_state& ch, int direction,
   } else if (partner_first) {  // [P, a, ..., z, S]
     link_after_current(partner);
     current_ = &partner;
+    preferred_hand_off_ = true;
   } else {  // [S, a, ..., z, P]: S continues
     link_tail(partner);
     journal_size_ = 0;

@@ -302,6 +302,8 @@ void scheduler::check_switch(const char* operation) const {
 }
 
 void scheduler::switch_to_current() {
+  if (current_ != running_) take_soft_interrupt();
+  preferred_hand_off_ = false;
   tasklet_impl& prev = *running_;
   tasklet_impl& next = *current_;
   if (&prev == &next) {
@@ -417,6 +419,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     }
     link_tail(watchdog);
   }
+  take_soft_interrupt();
   journal_size_ = 0;
   tasklet_impl& next = *current_;
   notify_schedule(&t, nullptr);
@@ -557,6 +560,7 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
     watchdog_.total_mark = detail::thread_ticks.count + options.timeout;
     watchdog_.deadline = now + budget;
     watchdog_.interrupted = nullptr;
+    watchdog_.soft_pending = false;
   }
   begin();
   watchdogs_.push_back(add_ref(&caller));
@@ -583,6 +587,20 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   pop_watchdog(caller);
   if (victim != nullptr) return tasklet(victim);  // adopts its reference
   return std::nullopt;
+}
+
+// take_soft_interrupt: at a switch after a soft interrupt, the watchdog
+// runs instead of the tasklet chosen (SB §3.5), unless a channel's
+// preference chose it.
+void scheduler::take_soft_interrupt() noexcept {
+  if (!watchdog_.active || !watchdog_.soft_pending || preferred_hand_off_) {
+    return;
+  }
+  watchdog_.soft_pending = false;
+  tasklet_impl& owner = *watchdog_.owner;
+  if (owner.in_ring || owner.blocked != 0) return;
+  link_tail(owner);  // just before the chosen tasklet
+  current_ = &owner;
 }
 
 // rearm_watchdog: where the next tick() must stop to look: a per-tasklet
@@ -632,9 +650,14 @@ void scheduler::tick_exceeded() {
   if (interrupt_deferred(victim)) return;
   tasklet_impl& owner = *watchdog_.owner;
   begin();
-  if (o.soft) {  // the victim stays runnable; the watchdog runs now
-    if (!owner.in_ring) link_after_current(owner);
-  } else {  // the victim is paused and handed to the watchdog
+  if (o.soft) {
+    // Nothing is removed: the watchdog runs at the victim's next switch,
+    // in place of the tasklet that would have run.
+    watchdog_.soft_pending = true;
+    ticks.watermark = ~std::uint64_t{0};
+    return;
+  }
+  {  // the victim is paused and handed to the watchdog
     watchdog_.interrupted = add_ref(&victim);
     unlink(victim);
     if (!owner.in_ring) link_tail(owner);

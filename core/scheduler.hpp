@@ -121,6 +121,7 @@ class scheduler {
   void pop_watchdog(tasklet_impl& caller) noexcept;
   void kill_all_at_thread_end() noexcept;
   void rearm_watchdog() noexcept;
+  void take_soft_interrupt() noexcept;
   [[nodiscard]] bool interrupt_deferred(const tasklet_impl& t) const noexcept;
 
   // The journal of ring and queue changes since the operation began,
@@ -159,11 +160,13 @@ class scheduler {
     std::uint64_t total_mark = 0;  // totaltimeout: the budget's end
     std::chrono::steady_clock::time_point deadline{};
     tasklet_impl* interrupted = nullptr;  // the victim of a hard interrupt
+    bool soft_pending = false;  // a soft interrupt waits for the next switch
   };
   watchdog_state watchdog_;
   int switch_trap_ = 0;
   bool in_hook_ = false;
   bool switch_failed_ = false;  // the last switch could not happen
+  bool preferred_hand_off_ = false;  // this switch is a channel's choice
   bool dying_ = false;
   tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread
   journal_entry journal_[journal_capacity];

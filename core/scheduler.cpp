@@ -546,9 +546,10 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
       budget > std::chrono::steady_clock::time_point::max() - now) {
     throw error(message(op, "run_options::time_budget overflows the clock"));
   }
-  check_switch(op);
+  if (in_hook_) throw error(message(op, "run() is not allowed inside a hook"));
   tasklet_impl& caller = *running_;
-  if (run_count_ == 1) return std::nullopt;
+  if (run_count_ == 1) return std::nullopt;  // no switch: nothing to check
+  check_switch(op);
   // Only the outermost run() with a timeout owns the watchdog; nested ones
   // behave as if they had none (SB §3.3).
   const bool owns_watchdog =

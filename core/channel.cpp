@@ -24,7 +24,7 @@ std::string message(const char* operation, const char* what) {
 // caller's own stack and a mailbox, then the tasklets move.
 void scheduler::channel_action(channel_state& ch, int direction,
                                const detail::value_ops& ops, void* value,
-                               std::exception_ptr exception, void* out) {
+                               const std::exception_ptr* exception, void* out) {
   const bool sending = direction > 0;
   const char* op = sending ? "slp::channel::send" : "slp::channel::receive";
   if (in_hook_) {
@@ -41,8 +41,8 @@ void scheduler::channel_action(channel_state& ch, int direction,
     tasklet_impl& partner = *ch.head;
     std::exception_ptr received;  // a sender's exception, for this receiver
     if (sending) {
-      if (exception) {
-        partner.mail_exception = exception;
+      if (exception != nullptr) {
+        partner.mail_exception = *exception;
       } else {
         ops.put(partner.mail, value);
         partner.mail_ops = &ops;
@@ -83,8 +83,8 @@ void scheduler::channel_action(channel_state& ch, int direction,
         message(op, "Send/receive operation on a closed channel"));
   }
   if (sending) {
-    if (exception) {
-      self.mail_exception = std::move(exception);
+    if (exception != nullptr) {
+      self.mail_exception = *exception;
     } else {
       ops.put(self.mail, value);
       self.mail_ops = &ops;
@@ -142,9 +142,9 @@ void scheduler::hand_off(channel_state& ch, int direction,
 namespace slp::detail {
 
 void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
-                  std::exception_ptr exception) {
-  core::scheduler::of_this_thread().channel_action(
-      ch, +1, ops, value, std::move(exception), nullptr);
+                  const std::exception_ptr* exception) {
+  core::scheduler::of_this_thread().channel_action(ch, +1, ops, value,
+                                                   exception, nullptr);
 }
 
 void channel_receive(core::channel_state& ch, const value_ops& ops, void* out) {

@@ -52,6 +52,7 @@ void replace(Change&& change) {
   change(*fresh);
   hooks.store(fresh->empty() ? nullptr : fresh.get(),
               std::memory_order_release);
+  hooks_installed.store(!fresh->empty(), std::memory_order_release);
   r.all.push_back(std::move(fresh));
 }
 
@@ -66,10 +67,13 @@ std::optional<tasklet> handle(tasklet_impl* t) {
 
 }  // namespace
 
+std::atomic<bool> hooks_installed{false};
+
 // notify_channel: the channel callback, before the operation does anything;
 // its exception propagates out of the channel operation.
 void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
                                bool will_block) {
+  if (!hooks_installed.load(std::memory_order_acquire)) return;
   const installed_hooks* h = current_hooks();
   if (h == nullptr || !h->channel) return;
   const channel_ref ref(detail::channel_add_ref(&ch));
@@ -86,7 +90,8 @@ void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
 
 // notify_schedule: the fast hook and the schedule callback, at a real
 // switch; an exception goes to the error handler, or to stderr.
-void scheduler::notify_schedule(tasklet_impl* from, tasklet_impl* to) noexcept {
+void scheduler::call_schedule_hooks(tasklet_impl* from,
+                                    tasklet_impl* to) noexcept {
   const installed_hooks* h = current_hooks();
   if (h == nullptr) return;
   in_hook_ = true;

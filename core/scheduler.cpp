@@ -41,9 +41,6 @@ std::string message(const char* operation, const char* what) {
   return std::string(operation) + ": " + what;
 }
 
-// The scheduler of this thread, once created, until the thread ends.
-thread_local scheduler* this_thread_scheduler = nullptr;
-
 struct scheduler_holder {
   scheduler* instance = nullptr;
   ~scheduler_holder() {
@@ -55,19 +52,19 @@ thread_local scheduler_holder holder;
 
 }  // namespace
 
+thread_local scheduler* this_thread_scheduler
+    __attribute__((tls_model("initial-exec"))) = nullptr;
+
 // --- creation and the end of the thread ---
 
-scheduler& scheduler::of_this_thread() {
-  if (this_thread_scheduler == nullptr) {
-    holder.instance = new scheduler();
-    this_thread_scheduler = holder.instance;
-  }
-  return *this_thread_scheduler;
+scheduler& scheduler::create_for_this_thread() {
+  holder.instance = new scheduler();  // sets this_thread_scheduler first
+  return *holder.instance;
 }
 
-scheduler* scheduler::if_exists() noexcept { return this_thread_scheduler; }
-
-scheduler::scheduler() : thread_(std::this_thread::get_id()) {
+scheduler::scheduler()
+    : thread_(std::this_thread::get_id()), eh_(&thread_eh_globals()) {
+  this_thread_scheduler = this;  // hooks called from here may use slp
   to_release_.reserve(8);
   main_ = new tasklet_impl(this);  // the scheduler's own reference
   main_->is_main = true;
@@ -85,28 +82,24 @@ scheduler::~scheduler() {
   dying_ = true;
   // What never started, and anything that refused to die, is discarded.
   while (current_ != nullptr) unlink(*current_);
-  for (tasklet_impl* w : watchdogs_) to_release_.push_back(w);
-  watchdogs_.clear();
   for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
     if (t->blocked != 0) unblock(*t);
   }
+  journal_size_ = 0;
+  for (tasklet_impl* w : watchdogs_) to_release_.push_back(w);
+  watchdogs_.clear();
   release_pending();
+  std::vector<tasklet_impl*> alive;
   while (tasklets_ != nullptr) {
     tasklet_impl* t = tasklets_;
     if (engine_ != nullptr) engine_->forget(*t);
     t->home = nullptr;
-    t->set_up = false;
     t->owner = nullptr;
-    if (t->orphan) {
-      t->orphan = false;
-      unregister_tasklet(*t);
-      release(t);
-      continue;
-    }
+    if (t->set_up && !t->is_main) alive.push_back(t);
+    t->set_up = false;
     unregister_tasklet(*t);
   }
-  main_->owner = nullptr;
-  main_->set_up = false;
+  for (tasklet_impl* t : alive) release(t);  // the scheduler's references
   release(main_);
   engine_.reset();
   if (this_thread_scheduler == this) this_thread_scheduler = nullptr;
@@ -149,17 +142,23 @@ void scheduler::configure(const config& cfg) {
   engine_.reset();
 }
 
-stack_engine& scheduler::engine() {
-  if (engine_ == nullptr) engine_ = std::make_unique<stack_engine>(cfg_);
+stack_engine& scheduler::create_engine() {
+  engine_ = std::make_unique<stack_engine>(cfg_);
   return *engine_;
 }
 
 // --- the ring and the references it holds ---
 
 void scheduler::register_tasklet(tasklet_impl& t) noexcept {
-  t.next_of_thread = tasklets_;
-  if (tasklets_ != nullptr) tasklets_->prev_of_thread = &t;
-  tasklets_ = &t;
+  // In creation order, so that the thread end kills the oldest first.
+  t.prev_of_thread = tasklets_tail_;
+  t.next_of_thread = nullptr;
+  if (tasklets_tail_ != nullptr) {
+    tasklets_tail_->next_of_thread = &t;
+  } else {
+    tasklets_ = &t;
+  }
+  tasklets_tail_ = &t;
 }
 
 void scheduler::unregister_tasklet(tasklet_impl& t) noexcept {
@@ -170,6 +169,8 @@ void scheduler::unregister_tasklet(tasklet_impl& t) noexcept {
   }
   if (t.next_of_thread != nullptr) {
     t.next_of_thread->prev_of_thread = t.prev_of_thread;
+  } else if (tasklets_tail_ == &t) {
+    tasklets_tail_ = t.prev_of_thread;
   }
   t.next_of_thread = nullptr;
   t.prev_of_thread = nullptr;
@@ -177,7 +178,6 @@ void scheduler::unregister_tasklet(tasklet_impl& t) noexcept {
 
 void scheduler::ring_insert_after(tasklet_impl& t,
                                   tasklet_impl* after) noexcept {
-  if (!t.scheduled()) add_ref(&t);  // a scheduled tasklet is held here
   if (after == nullptr) {
     t.next = &t;
     t.prev = &t;
@@ -204,7 +204,6 @@ void scheduler::ring_remove(tasklet_impl& t) noexcept {
   t.prev = nullptr;
   t.in_ring = false;
   --run_count_;
-  if (!t.scheduled()) to_release_.push_back(&t);
 }
 
 void scheduler::link_tail(tasklet_impl& t) noexcept {
@@ -226,10 +225,8 @@ void scheduler::link_after_current(tasklet_impl& t) noexcept {
 
 void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
                         int direction) noexcept {
-  const bool was_scheduled = t.scheduled();
   ch.append(t, direction);
   t.waiting_on = &ch;
-  if (!was_scheduled) add_ref(&t);
   record({journal_entry::queued, &t, nullptr, &ch});
 }
 
@@ -239,7 +236,6 @@ void scheduler::unblock(tasklet_impl& t) noexcept {
   const int direction = t.blocked;
   ch.unlink(t);
   t.waiting_on = nullptr;
-  if (!t.scheduled()) to_release_.push_back(&t);
   record({journal_entry::dequeued, &t, after, &ch, false, direction});
 }
 
@@ -266,10 +262,8 @@ void scheduler::undo() noexcept {
       case journal_entry::queued:
         e.channel->unlink(*e.tasklet);
         e.tasklet->waiting_on = nullptr;
-        if (!e.tasklet->scheduled()) to_release_.push_back(e.tasklet);
         break;
       case journal_entry::dequeued:
-        if (!e.tasklet->scheduled()) add_ref(e.tasklet);
         e.channel->insert_after(*e.tasklet, e.after, e.direction);
         e.tasklet->waiting_on = e.channel;
         break;
@@ -282,27 +276,70 @@ void scheduler::release_pending() noexcept {
   while (!to_release_.empty()) {
     tasklet_impl* t = to_release_.back();
     to_release_.pop_back();
-    if (t->state == context::status::finished) t->slice.release();
     release(t);
   }
 }
 
+void scheduler::make_alive(tasklet_impl& t) noexcept {
+  if (t.set_up) return;
+  t.set_up = true;
+  add_ref(&t);
+}
+
+void scheduler::make_dead(tasklet_impl& t) noexcept {
+  if (!t.set_up) return;
+  t.set_up = false;
+  if (t.state == context::status::finished) t.slice.release();
+  to_release_.push_back(&t);
+}
+
+// check_paused_self: the tasklet that paused itself in the last switch
+// (schedule_remove, switch_to) may have had no handle left.
+void scheduler::check_paused_self() noexcept {
+  tasklet_impl* t = std::exchange(paused_self_, nullptr);
+  if (t->refs.load(std::memory_order_acquire) == 1 && t->set_up &&
+      !t->scheduled() && !t->is_main) {
+    discard_unreachable(*t);
+  }
+}
+
+void scheduler::discard_unreachable(tasklet_impl& t) noexcept {
+  if (t.orphan || dying_) return;
+  if (!t.started()) {  // set up but never run: it never will
+    make_dead(t);
+    release_pending();
+    return;
+  }
+  if (in_hook_ || switch_trap_ > 0) {
+    t.orphan = true;  // killed when the thread ends
+    return;
+  }
+  add_ref(&t);  // keeps it while it is killed
+  for (int i = 0; i < kill_attempts && t.started(); ++i) {
+    try {
+      throw_to(t, std::make_exception_ptr(tasklet_exit()), false);
+    } catch (...) {
+      break;
+    }
+  }
+  if (t.started()) t.orphan = true;  // refused to die: the thread end tries
+  release(&t);
+}
+
 // --- switching ---
 
-void scheduler::check_switch(const char* operation) const {
+void scheduler::refuse_switch(const char* operation) const {
   if (in_hook_) {
     throw error(std::string(operation) +
                 ": no tasklet switch is allowed inside a hook");
   }
-  if (switch_trap_ > 0) {
-    throw switch_trap_error(
-        std::string(operation) + ": switch_trap is set (level " +
-        std::to_string(switch_trap_) + "): no tasklet switch is allowed");
-  }
+  throw switch_trap_error(
+      std::string(operation) + ": switch_trap is set (level " +
+      std::to_string(switch_trap_) + "): no tasklet switch is allowed");
 }
 
 void scheduler::switch_to_current() {
-  if (current_ != running_) take_soft_interrupt();
+  if (current_ != running_) take_soft_interrupt();  // rarely pending
   preferred_hand_off_ = false;
   tasklet_impl& prev = *running_;
   tasklet_impl& next = *current_;
@@ -313,7 +350,7 @@ void scheduler::switch_to_current() {
   }
   notify_schedule(&prev, &next);
   if (watchdog_.active) rearm_watchdog();
-  eh_globals& globals = thread_eh_globals();
+  eh_globals& globals = *eh_;
   prev.eh = globals;
   globals = next.eh;
   running_ = &next;
@@ -330,15 +367,10 @@ void scheduler::switch_to_current() {
   after_switch();
 }
 
-void scheduler::after_switch() {
-  journal_size_ = 0;
-  release_pending();
-  tasklet_impl& self = *running_;
-  if (self.bomb) {
-    std::exception_ptr bomb = std::move(self.bomb);
-    self.bomb = nullptr;
-    std::rethrow_exception(bomb);
-  }
+void scheduler::raise_bomb() {
+  std::exception_ptr bomb = std::move(running_->bomb);
+  running_->bomb = nullptr;
+  std::rethrow_exception(bomb);
 }
 
 tasklet_impl& scheduler::innermost_watchdog() noexcept {
@@ -359,6 +391,7 @@ tasklet_impl* scheduler::next_after_leaving(const char* operation,
 }
 
 void scheduler::leave_ring_and_switch(tasklet_impl& next) {
+  paused_self_ = running_;
   unlink(*running_);
   if (!next.in_ring) link_tail(next);
   current_ = &next;
@@ -397,9 +430,9 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     }
   }
   journal_size_ = 0;
-  t.set_up = false;
+  make_dead(t);  // its reference is released once we are off its stack
   t.nesting = 0;
-  unlink(t);  // its reference is released once we are off its stack
+  unlink(t);
   if (uncaught) {
     // Rethrown where the innermost watchdog (or main) is suspended.
     tasklet_impl& watchdog = innermost_watchdog();
@@ -425,7 +458,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   notify_schedule(&t, nullptr);
   notify_schedule(nullptr, &next);
   if (watchdog_.active) rearm_watchdog();
-  thread_eh_globals() = next.eh;
+  *eh_ = next.eh;
   running_ = &next;
   engine().finish(t, next, nullptr);
 }
@@ -471,7 +504,10 @@ void scheduler::run(tasklet_impl& t, bool pause_caller) {
   check_switch(op);
   begin();
   if (!t.in_ring) link_tail(t);
-  if (pause_caller) unlink(*running_);
+  if (pause_caller) {
+    paused_self_ = running_;
+    unlink(*running_);
+  }
   current_ = &t;
   switch_to_current();
 }
@@ -593,10 +629,8 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
 // take_soft_interrupt: at a switch after a soft interrupt, the watchdog
 // runs instead of the tasklet chosen (SB §3.5), unless a channel's
 // preference chose it.
-void scheduler::take_soft_interrupt() noexcept {
-  if (!watchdog_.active || !watchdog_.soft_pending || preferred_hand_off_) {
-    return;
-  }
+void scheduler::redirect_to_watchdog() noexcept {
+  if (!watchdog_.active || preferred_hand_off_) return;
   watchdog_.soft_pending = false;
   tasklet_impl& owner = *watchdog_.owner;
   if (owner.in_ring || owner.blocked != 0) return;
@@ -724,29 +758,19 @@ void scheduler::engine_forget(tasklet_impl& t) noexcept {
 }
 
 void release(tasklet_impl* t) noexcept {
-  if (t == nullptr || t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+  if (t == nullptr) return;
+  const std::size_t before = t->refs.fetch_sub(1, std::memory_order_acq_rel);
+  if (before == 1) {
+    delete t;
     return;
   }
+  // Only the scheduler's reference is left: if nothing can run the
+  // tasklet again, the scheduler disposes of it (API.md §3.4).
   scheduler* s = t->owner;
-  if (s != nullptr && !t->is_main && t->started() &&
-      s == scheduler::if_exists() && !s->dying()) {
-    // The last handle of a paused, started tasklet: kill it, so that its
-    // stack unwinds and its destructors run (API.md §3.4).
-    t->refs.store(1, std::memory_order_relaxed);
-    for (int i = 0; i < scheduler::kill_attempts && t->started(); ++i) {
-      try {
-        s->throw_to(*t, std::make_exception_ptr(tasklet_exit()), false);
-      } catch (...) {
-        break;
-      }
-    }
-    if (t->started()) {
-      t->orphan = true;  // killed at thread end; the reference stays
-      return;
-    }
-    if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (before == 2 && s != nullptr && s == scheduler::if_exists() && t->set_up &&
+      !t->is_main && !t->scheduled()) {
+    s->discard_unreachable(*t);
   }
-  delete t;
 }
 
 // --- process-wide ---

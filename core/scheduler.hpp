@@ -10,6 +10,7 @@
 #ifndef SLP_CORE_SCHEDULER_HPP
 #define SLP_CORE_SCHEDULER_HPP
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -26,12 +27,25 @@
 
 namespace slp::core {
 
+class scheduler;
+
+// The calling thread's scheduler once created. Initial-exec TLS: one load,
+// no __tls_get_addr call, even in position-independent code.
+extern thread_local scheduler* this_thread_scheduler
+    __attribute__((tls_model("initial-exec")));
+
+// hooks_installed: any hook of <slp/hooks.hpp> is set (core/hooks.cpp).
+extern std::atomic<bool> hooks_installed;
+
 class scheduler {
  public:
   // of_this_thread: the calling thread's scheduler, created on first use.
-  static scheduler& of_this_thread();
+  static scheduler& of_this_thread() {
+    scheduler* s = this_thread_scheduler;
+    return s != nullptr ? *s : create_for_this_thread();
+  }
   // if_exists: the calling thread's scheduler, or nullptr.
-  static scheduler* if_exists() noexcept;
+  static scheduler* if_exists() noexcept { return this_thread_scheduler; }
 
   scheduler();
   ~scheduler();
@@ -42,7 +56,9 @@ class scheduler {
   void configure(const config& cfg);
   // engine: the thread's stack engine, created with the configuration in
   // force when the first tasklet starts.
-  stack_engine& engine();
+  stack_engine& engine() {
+    return engine_ != nullptr ? *engine_ : create_engine();
+  }
   void engine_forget(tasklet_impl& t) noexcept;
 
   [[nodiscard]] tasklet_impl& main() noexcept { return *main_; }
@@ -80,9 +96,21 @@ class scheduler {
   // with `exception`; `out` the receiver's std::optional<T>.
   void channel_action(channel_state& ch, int direction,
                       const detail::value_ops& ops, void* value,
-                      std::exception_ptr exception, void* out);
-  // check_switch: throws switch_trap_error if no switch is allowed now.
-  void check_switch(const char* operation) const;
+                      const std::exception_ptr* exception, void* out);
+  // check_switch: throws if no switch is allowed now (switch trap, hook).
+  void check_switch(const char* operation) const {
+    if (in_hook_ || switch_trap_ > 0) refuse_switch(operation);
+  }
+
+  // make_alive / make_dead: a tasklet is set up, or ends; the scheduler
+  // holds a reference in between.
+  void make_alive(tasklet_impl& t) noexcept;
+  void make_dead(tasklet_impl& t) noexcept;
+  // release_pending: drops the references queued for after the switch.
+  void release_pending() noexcept;
+  // discard_unreachable: `t` is alive and paused, and the scheduler holds
+  // the only reference: kill it, or drop it if it never started.
+  void discard_unreachable(tasklet_impl& t) noexcept;
 
   void register_tasklet(tasklet_impl& t) noexcept;
   void unregister_tasklet(tasklet_impl& t) noexcept;
@@ -94,9 +122,7 @@ class scheduler {
   static constexpr int kill_attempts = 10;
 
  private:
-  // The ring and the channel queues hold one reference to every tasklet
-  // in them; references dropped during an operation are released once it
-  // is safe (after the switch), because releasing can kill.
+  // Ring and queue moves (references are not touched).
   void ring_insert_after(tasklet_impl& t, tasklet_impl* after) noexcept;
   void ring_remove(tasklet_impl& t) noexcept;
   void link_tail(tasklet_impl& t) noexcept;
@@ -104,16 +130,32 @@ class scheduler {
   void link_after_current(tasklet_impl& t) noexcept;
   void enqueue(channel_state& ch, tasklet_impl& t, int direction) noexcept;
   void unblock(tasklet_impl& t) noexcept;
-  void release_pending() noexcept;
 
+  static scheduler& create_for_this_thread();
+  stack_engine& create_engine();
+  [[noreturn]] void refuse_switch(const char* operation) const;
   void switch_to_current();
-  void after_switch();
+  // after_switch: in the tasklet just resumed: release what the switch
+  // left behind, then raise its bomb if it has one.
+  void after_switch() {
+    journal_size_ = 0;
+    if (!to_release_.empty()) release_pending();
+    if (paused_self_ != nullptr) check_paused_self();
+    if (running_->bomb) raise_bomb();
+  }
+  [[noreturn]] void raise_bomb();
+  void check_paused_self() noexcept;
   void hand_off(channel_state& ch, int direction, tasklet_impl& partner);
   // The hooks of <slp/hooks.hpp>, with switches and channel operations
   // refused while one runs.
   void notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
                       bool will_block);
-  void notify_schedule(tasklet_impl* from, tasklet_impl* to) noexcept;
+  void notify_schedule(tasklet_impl* from, tasklet_impl* to) noexcept {
+    if (hooks_installed.load(std::memory_order_acquire)) {
+      call_schedule_hooks(from, to);
+    }
+  }
+  void call_schedule_hooks(tasklet_impl* from, tasklet_impl* to) noexcept;
   tasklet_impl* next_after_leaving(const char* operation, bool for_channel);
   void leave_ring_and_switch(tasklet_impl& next);
   [[noreturn]] void end_tasklet(tasklet_impl& t, std::exception_ptr uncaught);
@@ -121,7 +163,10 @@ class scheduler {
   void pop_watchdog(tasklet_impl& caller) noexcept;
   void kill_all_at_thread_end() noexcept;
   void rearm_watchdog() noexcept;
-  void take_soft_interrupt() noexcept;
+  void take_soft_interrupt() noexcept {
+    if (watchdog_.soft_pending) redirect_to_watchdog();
+  }
+  void redirect_to_watchdog() noexcept;
   [[nodiscard]] bool interrupt_deferred(const tasklet_impl& t) const noexcept;
 
   // The journal of ring and queue changes since the operation began,
@@ -150,8 +195,9 @@ class scheduler {
   tasklet_impl* current_;  // head of the runnables ring
   tasklet_impl* running_;  // the tasklet executing now
   std::size_t run_count_ = 0;
-  std::vector<tasklet_impl*> watchdogs_;  // inside run(), innermost last
-  std::vector<tasklet_impl*> to_release_;
+  std::vector<tasklet_impl*> watchdogs_;   // inside run(), innermost last
+  std::vector<tasklet_impl*> to_release_;  // released after the switch
+  tasklet_impl* paused_self_ = nullptr;    // paused itself in the last switch
   // The watchdog of the outermost run() with a timeout or time budget.
   struct watchdog_state {
     bool active = false;
@@ -164,11 +210,13 @@ class scheduler {
   };
   watchdog_state watchdog_;
   int switch_trap_ = 0;
+  eh_globals* eh_;  // this thread's C++ exception state
   bool in_hook_ = false;
-  bool switch_failed_ = false;  // the last switch could not happen
+  bool switch_failed_ = false;       // the last switch could not happen
   bool preferred_hand_off_ = false;  // this switch is a channel's choice
   bool dying_ = false;
   tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread
+  tasklet_impl* tasklets_tail_ = nullptr;
   journal_entry journal_[journal_capacity];
   std::size_t journal_size_ = 0;
   tasklet_impl* journal_current_ = nullptr;

@@ -30,7 +30,8 @@ std::optional<tasklet> run(const run_options& options) {
 }
 
 namespace detail {
-__thread tick_counter thread_ticks = {0, ~std::uint64_t{0}};
+__thread tick_counter thread_ticks
+    __attribute__((tls_model("initial-exec"))) = {0, ~std::uint64_t{0}};
 void tick_exceeded() { this_thread().tick_exceeded(); }
 }  // namespace detail
 

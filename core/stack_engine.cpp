@@ -218,10 +218,12 @@ void* stack_engine::transfer(context& from, context& to, void* value) {
   to_ = &to;
   value_ = value;
   void* fake_stack = nullptr;
+#if defined(SLP_ASAN)
   void* bottom = nullptr;
   std::size_t size = 0;
   stack_bounds(to, &bottom, &size);
   sanitizer::start_switch(&fake_stack, bottom, size);
+#endif
   void* result = slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
   if (save_failed_) {  // the SAVE step could not allocate: no switch

@@ -86,7 +86,14 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
   t.args.reset();
   t.bomb = nullptr;
   t.nesting = 0;
-  t.set_up = with_arguments;
+  if (s != nullptr) {
+    if (with_arguments) {
+      s->make_alive(t);
+    } else {
+      s->make_dead(t);  // a paused tasklet that had arguments is unbound
+      s->release_pending();
+    }
+  }
   return *this;
 }
 
@@ -113,7 +120,7 @@ tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
                                 " but setup() was given " + type_name(types)));
   }
   t.args = std::move(args);
-  t.set_up = true;
+  s.make_alive(t);
   s.insert(t);
   return *this;
 }

@@ -42,6 +42,9 @@ struct tasklet_impl : context {
   tasklet_impl* next_of_thread = nullptr;
   tasklet_impl* prev_of_thread = nullptr;
 
+  // The handles, plus one reference the scheduler holds while the tasklet
+  // is alive (set_up): moving between the ring and channel queues never
+  // touches the count.
   std::atomic<std::size_t> refs{1};
   scheduler* owner;  // null once the thread has ended
   std::unique_ptr<detail::callable> fn;
@@ -71,7 +74,7 @@ struct tasklet_impl : context {
   bool atomic = false;
   bool ignore_nesting = false;
   bool block_trap = false;
-  bool orphan = false;  // its last handle went while it could not be killed
+  bool orphan = false;  // unreachable, but could not be killed yet
 
   // live_count: tasklet objects that exist now, in the whole process (for
   // the tests' leak checks).
@@ -88,8 +91,9 @@ struct tasklet_impl : context {
   }
 };
 
-// add_ref / release: the intrusive reference count. The last release
-// kills a paused, started tasklet first (API.md §3.4).
+// add_ref / release: the intrusive reference count. When only the
+// scheduler's reference is left on a paused, alive tasklet, nobody can run
+// it again: release kills it (started) or discards it (API.md §3.4).
 inline tasklet_impl* add_ref(tasklet_impl* t) noexcept {
   if (t != nullptr) t->refs.fetch_add(1, std::memory_order_relaxed);
   return t;

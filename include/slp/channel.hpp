@@ -103,7 +103,7 @@ struct value_ops_for {
 // sender's T (moved from), `out` to the receiver's std::optional<T>; both
 // are on the calling tasklet's own stack, used only while it runs.
 void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
-                  std::exception_ptr exception);
+                  const std::exception_ptr* exception);
 void channel_receive(core::channel_state& ch, const value_ops& ops, void* out);
 core::channel_state* channel_new();
 core::channel_state* channel_add_ref(core::channel_state* ch) noexcept;
@@ -183,8 +183,7 @@ class channel : public channel_ref {
   void send_exception(std::exception_ptr e) {
     if (!e)
       throw error("slp::channel::send_exception: the exception_ptr is empty");
-    detail::channel_send(*state_, detail::value_ops_for<T>::ops, nullptr,
-                         std::move(e));
+    detail::channel_send(*state_, detail::value_ops_for<T>::ops, nullptr, &e);
   }
   template <class E, class... A>
   void send_exception(A&&... args) {

@@ -72,7 +72,8 @@ struct tick_counter {
   std::uint64_t count;
   std::uint64_t watermark;
 };
-extern __thread tick_counter thread_ticks;
+extern __thread tick_counter thread_ticks
+    __attribute__((tls_model("initial-exec")));
 void tick_exceeded();
 }  // namespace detail
 

@@ -1,19 +1,26 @@
-// Uses the installed slp through its public headers only.
+// Uses the installed slp through its public headers only: a producer
+// tasklet sends over a channel, main receives, and a misuse is reported.
 #include <cstdio>
-#include <slp/config.hpp>
-#include <slp/errors.hpp>
+#include <slp/slp.hpp>
+#include <vector>
 
 int main() {
-  slp::config cfg;
-  cfg.stack_count = 2;
-  slp::configure(cfg);
-  if (slp::current_config().stack_count != 2) return 1;
+  slp::channel<int> numbers;
+  slp::tasklet producer{[numbers]() mutable {
+    numbers.send_sequence(std::vector<int>{1, 2, 3});
+    numbers.send_exception<slp::stop_iteration>();
+  }};
+  producer();
+  int sum = 0;
+  for (int n : numbers) sum += n;
   try {
+    slp::config cfg;
     cfg.stack_count = 0;
     slp::configure(cfg);
     return 1;
   } catch (const slp::error& e) {
-    std::printf("install consumer: slp::error as documented: %s\n", e.what());
+    std::printf("install consumer: sum %d; slp::error as documented: %s\n", sum,
+                e.what());
   }
-  return 0;
+  return sum == 6 ? 0 : 1;
 }

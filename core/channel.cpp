@@ -20,8 +20,9 @@ std::string message(const char* operation, const char* what) {
 }  // namespace
 
 // channel_action: first the checks that change nothing (hooks, the
-// would-block decision and its errors), then the value moves between the
-// caller's own stack and a mailbox, then the tasklets move.
+// would-block decision and its errors), then, under the channel's lock,
+// the value moves between the caller's own stack and a mailbox and the
+// queue changes; the runnables change after the lock is released.
 void scheduler::channel_action(channel_state& ch, int direction,
                                const detail::value_ops& ops, void* value,
                                const std::exception_ptr* exception, void* out) {
@@ -31,15 +32,92 @@ void scheduler::channel_action(channel_state& ch, int direction,
     throw error(message(
         op, "recursive channel call: no channel operation inside a hook"));
   }
+  drain_incoming();
   tasklet_impl& self = *running_;
-  const bool partner_waits = sending ? ch.balance < 0 : ch.balance > 0;
-  notify_channel(ch, self, sending, !partner_waits);
+  if (hooks_installed.load(std::memory_order_acquire)) {
+    const int balance = ch.balance.load(std::memory_order_relaxed);
+    notify_channel(ch, self, sending, sending ? balance >= 0 : balance <= 0);
+  }
+  ch.lock.lock();
+  const int balance = ch.balance.load(std::memory_order_relaxed);
+  if (sending ? balance < 0 : balance > 0) {
+    hand_off(ch, direction, ops, value, exception, out);
+    return;
+  }
+  if (self.block_trap) {
+    ch.lock.unlock();
+    throw block_trap_error(
+        message(op, "this tasklet does not like to be blocked."));
+  }
+  if (ch.closing.load(std::memory_order_relaxed)) {
+    ch.lock.unlock();
+    throw channel_closed_error(
+        message(op, "Send/receive operation on a closed channel"));
+  }
+  if (sending) {
+    try {
+      if (exception != nullptr) {
+        self.mail_exception = *exception;
+      } else {
+        ops.put(self.mail, value);
+        self.mail_ops = &ops;
+      }
+    } catch (...) {
+      ch.lock.unlock();
+      throw;
+    }
+  }
+  try {
+    leave_ring(op, &ch, direction);  // releases the lock once queued
+  } catch (...) {
+    // Not blocked after all (deadlock, switch trap, no memory), or woken
+    // with an exception: what is still in the mailbox goes back or away.
+    if (sending && self.mail_ops != nullptr) ops.restore(self.mail, value);
+    self.mail_ops = nullptr;
+    self.clear_mail();
+    throw;
+  }
+  if (!sending) take_mail(self, ops, out, op);
+}
 
-  if (partner_waits) {
-    const bool partner_first = sending ? ch.preference < 0 : ch.preference > 0;
-    if (ch.schedule_all || partner_first) check_switch(op);
-    tasklet_impl& partner = *ch.head;
-    std::exception_ptr received;  // a sender's exception, for this receiver
+// take_mail: a receiver, resumed, takes what its partner left in its
+// mailbox.
+void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
+                          void* out, const char* operation) {
+  if (self.mail_exception) {
+    std::rethrow_exception(std::exchange(self.mail_exception, nullptr));
+  }
+  if (self.mail_ops == nullptr) {
+    throw error(message(operation, "woken without a value"));
+  }
+  self.mail_ops = nullptr;
+  ops.take(self.mail, out);
+}
+
+// hand_off: under the channel's lock, the running tasklet S meets P, the
+// head of the queue. The value changes hands through P's mailbox, P leaves
+// the queue, the lock is released, and the runnables change as API.md
+// §4.2's table says. A P of another thread is made runnable there instead,
+// and S continues.
+void scheduler::hand_off(channel_state& ch, int direction,
+                         const detail::value_ops& ops, void* value,
+                         const std::exception_ptr* exception, void* out) {
+  const bool sending = direction > 0;
+  const char* op = sending ? "slp::channel::send" : "slp::channel::receive";
+  tasklet_impl& self = *running_;
+  tasklet_impl& partner = *ch.head;
+  const bool local = partner.owner.load(std::memory_order_relaxed) == this;
+  const int preference = ch.preference.load(std::memory_order_relaxed);
+  const bool schedule_all =
+      local && ch.schedule_all.load(std::memory_order_relaxed);
+  const bool partner_first =
+      local && (sending ? preference < 0 : preference > 0);
+  if ((schedule_all || partner_first) && (in_hook_ || switch_trap_ > 0)) {
+    ch.lock.unlock();
+    refuse_switch(op);
+  }
+  std::exception_ptr received;  // a sender's exception, for this receiver
+  try {
     if (sending) {
       if (exception != nullptr) {
         partner.mail_exception = *exception;
@@ -53,8 +131,29 @@ void scheduler::channel_action(channel_state& ch, int direction,
       ops.take(partner.mail, out);
       partner.mail_ops = nullptr;
     }
+  } catch (...) {
+    ch.lock.unlock();
+    throw;
+  }
+  begin();
+  unblock(partner);
+  ch.lock.unlock();
+  if (!local) {
+    journal_size_ = 0;
+    post_to_owner(partner, remote_request::make_runnable);
+  } else if (schedule_all) {  // both to the tail; the next runnable runs
+    link_tail(partner);
+    current_ = self.next;
+  } else if (partner_first) {  // [P, a, ..., z, S]
+    link_after_current(partner);
+    current_ = &partner;
+    preferred_hand_off_ = true;
+  } else {  // [S, a, ..., z, P]: S continues
+    link_tail(partner);
+  }
+  if (current_ != running_) {
     try {
-      hand_off(ch, direction, partner);
+      switch_to_current();
     } catch (...) {
       if (switch_failed_) {  // no hand-off happened: the value goes back
         if (sending) {
@@ -70,71 +169,11 @@ void scheduler::channel_action(channel_state& ch, int direction,
       }
       throw;
     }
-    if (received) std::rethrow_exception(received);
-    return;
-  }
-
-  if (self.block_trap) {
-    throw block_trap_error(
-        message(op, "this tasklet does not like to be blocked."));
-  }
-  if (ch.closing) {
-    throw channel_closed_error(
-        message(op, "Send/receive operation on a closed channel"));
-  }
-  if (sending) {
-    if (exception != nullptr) {
-      self.mail_exception = *exception;
-    } else {
-      ops.put(self.mail, value);
-      self.mail_ops = &ops;
-    }
-  }
-  try {
-    block_current(op, ch, direction);
-  } catch (...) {
-    // Not blocked after all (deadlock, switch trap, no memory), or woken
-    // with an exception: what is still in the mailbox goes back or away.
-    if (sending && self.mail_ops != nullptr) ops.restore(self.mail, value);
-    self.mail_ops = nullptr;
-    self.clear_mail();
-    throw;
-  }
-  if (!sending) {
-    if (self.mail_exception) {
-      std::rethrow_exception(std::exchange(self.mail_exception, nullptr));
-    }
-    if (self.mail_ops == nullptr)
-      throw error(message(op, "woken without a value"));
-    self.mail_ops = nullptr;
-    ops.take(self.mail, out);
-  }
-}
-
-// hand_off: the running tasklet S has met P, the head of the queue, and
-// the value has changed hands; P leaves the queue and the runnables change
-// as API.md §4.2's table says.
-void scheduler::hand_off(channel_state& ch, int direction,
-                         tasklet_impl& partner) {
-  const bool sending = direction > 0;
-  const bool partner_first = sending ? ch.preference < 0 : ch.preference > 0;
-  begin();
-  tasklet_impl& self = *running_;
-  unblock(partner);
-  if (ch.schedule_all) {  // both to the tail; the next runnable runs
-    link_tail(partner);
-    current_ = self.next;
-  } else if (partner_first) {  // [P, a, ..., z, S]
-    link_after_current(partner);
-    current_ = &partner;
-    preferred_hand_off_ = true;
-  } else {  // [S, a, ..., z, P]: S continues
-    link_tail(partner);
+  } else {
     journal_size_ = 0;
     release_pending();
-    return;
   }
-  switch_to_current();
+  if (received) std::rethrow_exception(received);
 }
 
 }  // namespace slp::core
@@ -165,18 +204,20 @@ void channel_release(core::channel_state* ch) noexcept {
 }
 
 void channel_set_preference(core::channel_state& ch, int preference) noexcept {
-  ch.preference = (preference > 0) - (preference < 0);
+  ch.preference.store((preference > 0) - (preference < 0),
+                      std::memory_order_relaxed);
 }
 
 void channel_set_schedule_all(core::channel_state& ch, bool flag) noexcept {
-  ch.schedule_all = flag;
+  ch.schedule_all.store(flag, std::memory_order_relaxed);
 }
 
 void channel_set_closing(core::channel_state& ch, bool closing) noexcept {
-  ch.closing = closing;
+  ch.closing.store(closing, std::memory_order_relaxed);
 }
 
 std::optional<tasklet> channel_queue(const core::channel_state& ch) {
+  std::lock_guard<core::spinlock> lock(ch.lock);
   if (ch.head == nullptr) return std::nullopt;
   return tasklet(core::add_ref(ch.head));
 }
@@ -191,7 +232,7 @@ int channel_ref::preference() const noexcept { return state_->preference; }
 bool channel_ref::schedule_all() const noexcept { return state_->schedule_all; }
 bool channel_ref::closing() const noexcept { return state_->closing; }
 bool channel_ref::closed() const noexcept {
-  return state_->closing && state_->balance == 0;
+  return closing() && balance() == 0;
 }
 
 }  // namespace slp

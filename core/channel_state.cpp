@@ -27,8 +27,10 @@ void channel_state::insert_after(tasklet_impl& t, tasklet_impl* after,
   } else {
     head = &t;
   }
-  t.blocked = static_cast<std::int8_t>(direction);
-  balance += direction;
+  t.blocked.store(static_cast<std::int8_t>(direction),
+                  std::memory_order_relaxed);
+  balance.store(balance.load(std::memory_order_relaxed) + direction,
+                std::memory_order_relaxed);
 }
 
 void channel_state::unlink(tasklet_impl& t) noexcept {
@@ -42,8 +44,10 @@ void channel_state::unlink(tasklet_impl& t) noexcept {
   } else {
     tail = t.prev;
   }
-  balance -= t.blocked;
-  t.blocked = 0;
+  balance.store(balance.load(std::memory_order_relaxed) -
+                    t.blocked.load(std::memory_order_relaxed),
+                std::memory_order_relaxed);
+  t.blocked.store(0, std::memory_order_relaxed);
   t.next = nullptr;
   t.prev = nullptr;
 }

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/spinlock.hpp"
+
 namespace slp::core {
 
 struct tasklet_impl;
@@ -16,12 +18,16 @@ struct channel_state {
 
   std::atomic<std::size_t> refs{1};
   std::uint64_t id;
+  // Guards everything below when tasklets of several threads use the
+  // channel; held only while the state changes, never across a switch.
+  mutable spinlock lock;
   tasklet_impl* head = nullptr;  // first waiter
   tasklet_impl* tail = nullptr;  // last waiter
-  int balance = 0;               // > 0 senders wait, < 0 receivers wait
-  int preference = -1;
-  bool schedule_all = false;
-  bool closing = false;
+  // Written under `lock`; read anywhere (relaxed): a view may be stale.
+  std::atomic<int> balance{0};  // > 0 senders wait, < 0 receivers wait
+  std::atomic<int> preference{-1};
+  std::atomic<bool> schedule_all{false};
+  std::atomic<bool> closing{false};
 
   // append: t waits at the tail; balance moves by `direction` (+1 send).
   void append(tasklet_impl& t, int direction) noexcept;

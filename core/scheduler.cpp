@@ -65,6 +65,7 @@ scheduler& scheduler::create_for_this_thread() {
 scheduler::scheduler()
     : thread_(std::this_thread::get_id()), eh_(&thread_eh_globals()) {
   this_thread_scheduler = this;  // hooks called from here may use slp
+  register_thread();
   to_release_.reserve(8);
   main_ = new tasklet_impl(this);  // the scheduler's own reference
   main_->is_main = true;
@@ -82,41 +83,49 @@ scheduler::~scheduler() {
   dying_ = true;
   // What never started, and anything that refused to die, is discarded.
   while (current_ != nullptr) unlink(*current_);
-  for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
-    if (t->blocked != 0) unblock(*t);
-  }
+  std::vector<tasklet_impl*> all = tasklets_snapshot();
+  for (tasklet_impl* t : all) unblock_locked(*t);
   journal_size_ = 0;
   for (tasklet_impl* w : watchdogs_) to_release_.push_back(w);
   watchdogs_.clear();
-  release_pending();
-  std::vector<tasklet_impl*> alive;
-  while (tasklets_ != nullptr) {
-    tasklet_impl* t = tasklets_;
+  unregister_thread();  // owners are null from here on
+  for (tasklet_impl* t : all) {
     if (engine_ != nullptr) engine_->forget(*t);
     t->home = nullptr;
-    t->owner = nullptr;
-    if (t->set_up && !t->is_main) alive.push_back(t);
-    t->set_up = false;
+    if (t->set_up && !t->is_main) {
+      t->set_up = false;
+      to_release_.push_back(t);  // the scheduler's reference
+    }
     unregister_tasklet(*t);
+    to_release_.push_back(t);  // the snapshot's reference
   }
-  for (tasklet_impl* t : alive) release(t);  // the scheduler's references
+  release_pending();
+  main_->set_up = false;
   release(main_);
   engine_.reset();
   if (this_thread_scheduler == this) this_thread_scheduler = nullptr;
 }
 
+// tasklets_snapshot: every tasklet of the thread, in creation order, each
+// with a reference (those already being destroyed elsewhere are skipped).
+std::vector<tasklet_impl*> scheduler::tasklets_snapshot() {
+  std::vector<tasklet_impl*> all;
+  std::lock_guard<spinlock> lock(tasklets_lock_);
+  for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
+    if (try_add_ref(t)) all.push_back(t);
+  }
+  return all;
+}
+
 void scheduler::kill_all_at_thread_end() noexcept {
   if (running_ != main_) return;  // the thread ends inside a tasklet
   switch_trap_ = 0;
-  std::vector<tasklet_impl*> started;
   for (int pass = 0; pass < kill_attempts; ++pass) {
-    started.clear();
-    for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
-      if (!t->is_main && t->started()) started.push_back(add_ref(t));
-    }
-    if (started.empty()) return;
+    std::vector<tasklet_impl*> started = tasklets_snapshot();
+    bool any = false;
     for (tasklet_impl* t : started) {
-      if (t->started()) {
+      if (!t->is_main && t->started()) {
+        any = true;
         try {
           throw_to(*t, std::make_exception_ptr(tasklet_exit()), false);
         } catch (...) {
@@ -126,6 +135,7 @@ void scheduler::kill_all_at_thread_end() noexcept {
       }
       release(t);
     }
+    if (!any) return;
   }
 }
 
@@ -150,6 +160,7 @@ stack_engine& scheduler::create_engine() {
 // --- the ring and the references it holds ---
 
 void scheduler::register_tasklet(tasklet_impl& t) noexcept {
+  std::lock_guard<spinlock> lock(tasklets_lock_);
   // In creation order, so that the thread end kills the oldest first.
   t.prev_of_thread = tasklets_tail_;
   t.next_of_thread = nullptr;
@@ -162,6 +173,7 @@ void scheduler::register_tasklet(tasklet_impl& t) noexcept {
 }
 
 void scheduler::unregister_tasklet(tasklet_impl& t) noexcept {
+  std::lock_guard<spinlock> lock(tasklets_lock_);
   if (t.prev_of_thread != nullptr) {
     t.prev_of_thread->next_of_thread = t.next_of_thread;
   } else if (tasklets_ == &t) {
@@ -226,16 +238,16 @@ void scheduler::link_after_current(tasklet_impl& t) noexcept {
 void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
                         int direction) noexcept {
   ch.append(t, direction);
-  t.waiting_on = &ch;
+  t.waiting_on.store(&ch, std::memory_order_relaxed);
   record({journal_entry::queued, &t, nullptr, &ch});
 }
 
 void scheduler::unblock(tasklet_impl& t) noexcept {
-  channel_state& ch = *t.waiting_on;
+  channel_state& ch = *t.waiting_on.load(std::memory_order_relaxed);
   tasklet_impl* after = t.prev;
-  const int direction = t.blocked;
+  const int direction = t.blocked.load(std::memory_order_relaxed);
   ch.unlink(t);
-  t.waiting_on = nullptr;
+  t.waiting_on.store(nullptr, std::memory_order_relaxed);
   record({journal_entry::dequeued, &t, after, &ch, false, direction});
 }
 
@@ -259,14 +271,18 @@ void scheduler::undo() noexcept {
         ring_insert_after(*e.tasklet, e.after);
         if (e.was_current) current_ = e.tasklet;
         break;
-      case journal_entry::queued:
+      case journal_entry::queued: {
+        std::lock_guard<spinlock> lock(e.channel->lock);
         e.channel->unlink(*e.tasklet);
-        e.tasklet->waiting_on = nullptr;
+        e.tasklet->waiting_on.store(nullptr, std::memory_order_relaxed);
         break;
-      case journal_entry::dequeued:
+      }
+      case journal_entry::dequeued: {
+        std::lock_guard<spinlock> lock(e.channel->lock);
         e.channel->insert_after(*e.tasklet, e.after, e.direction);
-        e.tasklet->waiting_on = e.channel;
+        e.tasklet->waiting_on.store(e.channel, std::memory_order_relaxed);
         break;
+      }
     }
   }
   current_ = journal_current_;
@@ -377,24 +393,73 @@ tasklet_impl& scheduler::innermost_watchdog() noexcept {
   return watchdogs_.empty() ? *main_ : *watchdogs_.back();
 }
 
-tasklet_impl* scheduler::next_after_leaving(const char* operation,
-                                            bool for_channel) {
-  tasklet_impl& self = *current_;
-  if (run_count_ > 1) return self.next;
-  tasklet_impl& watchdog = innermost_watchdog();
-  if (&watchdog == &self && !for_channel) return nullptr;
-  if (&watchdog == &self || watchdog.blocked != 0) {
-    throw deadlock_error(message(
-        operation, "Deadlock: the last runnable tasklet cannot be blocked."));
+void scheduler::leave_ring(const char* operation, channel_state* ch,
+                           int direction) {
+  tasklet_impl& self = *running_;
+  tasklet_impl* next = nullptr;
+  bool sleep = false;
+  if (run_count_ > 1) {
+    next = self.next;
+  } else {
+    tasklet_impl& watchdog = innermost_watchdog();
+    if (&watchdog != &self && !watchdog.is_blocked()) {
+      next = &watchdog;  // floating: woken, its run() returns
+    } else if (&watchdog == &self && ch == nullptr) {
+      return;  // main alone parks: it stays and returns at once
+    } else if (others_could_wake()) {
+      sleep = true;  // another thread may make something runnable
+    } else {
+      if (ch != nullptr) ch->lock.unlock();
+      throw deadlock_error(message(
+          operation, "Deadlock: the last runnable tasklet cannot be blocked."));
+    }
   }
-  return &watchdog;
+  if (in_hook_ || switch_trap_ > 0) {
+    if (ch != nullptr) ch->lock.unlock();
+    refuse_switch(operation);
+  }
+  begin();
+  unlink(self);  // before enqueue: both use the tasklet's links
+  if (ch != nullptr) {
+    enqueue(*ch, self, direction);
+    ch->lock.unlock();
+  } else {
+    paused_self_ = &self;
+  }
+  if (sleep) {
+    wait_for_work(operation, ch);
+    return;
+  }
+  if (!next->in_ring) link_tail(*next);
+  current_ = next;
+  switch_to_current();
 }
 
-void scheduler::leave_ring_and_switch(tasklet_impl& next) {
-  paused_self_ = running_;
-  unlink(*running_);
-  if (!next.in_ring) link_tail(next);
-  current_ = &next;
+// wait_for_work: nothing can run in this thread; sleep until another
+// thread makes a tasklet runnable (perhaps the sleeping one itself).
+void scheduler::wait_for_work(const char* operation, channel_state* ch) {
+  tasklet_impl& self = *running_;
+  for (;;) {
+    const bool woken = idle_wait();
+    drain_incoming();
+    if (run_count_ > 0) break;
+    if (!woken) {  // no thread could ever wake this one: undo, then fail
+      if (ch == nullptr || unblock_locked(self)) {
+        ring_insert_after(self, nullptr);
+        journal_size_ = 0;
+        paused_self_ = nullptr;
+        throw deadlock_error(
+            message(operation,
+                    "Deadlock: the last runnable tasklet cannot be blocked."));
+      }
+      // A partner in another thread took it just now: its request follows.
+    }
+  }
+  journal_size_ = 0;
+  if (current_ == &self) {  // made runnable again: no switch at all
+    after_switch();
+    return;
+  }
   switch_to_current();
 }
 
@@ -402,7 +467,7 @@ void scheduler::leave_ring_and_switch(tasklet_impl& next) {
 
 void scheduler::tasklet_main(context& self, void*) {
   auto& t = static_cast<tasklet_impl&>(self);
-  scheduler& s = *t.owner;
+  scheduler& s = *t.owner.load(std::memory_order_relaxed);
   std::exception_ptr uncaught;
   try {
     s.after_switch();  // raises the bomb of a tasklet killed before it ran
@@ -429,6 +494,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
       }
     }
   }
+  drain_incoming();
   journal_size_ = 0;
   make_dead(t);  // its reference is released once we are off its stack
   t.nesting = 0;
@@ -437,20 +503,19 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     // Rethrown where the innermost watchdog (or main) is suspended.
     tasklet_impl& watchdog = innermost_watchdog();
     watchdog.bomb = std::move(uncaught);
-    if (watchdog.blocked != 0) unblock(watchdog);
+    unblock_locked(watchdog);
     if (!watchdog.in_ring) link_tail(watchdog);
     current_ = &watchdog;
   } else if (run_count_ == 0) {
     tasklet_impl& watchdog = innermost_watchdog();
-    if (watchdog.blocked != 0) {
+    const int direction = watchdog.blocked.load(std::memory_order_relaxed);
+    if (direction != 0 && unblock_locked(watchdog)) {
       watchdog.bomb = std::make_exception_ptr(deadlock_error(
           std::string(watchdog.is_main ? "the main tasklet" : "the watchdog") +
-          (watchdog.blocked < 0
-               ? " is receiving without a sender available."
-               : " is sending without a receiver available.")));
-      unblock(watchdog);
+          (direction < 0 ? " is receiving without a sender available."
+                         : " is sending without a receiver available.")));
     }
-    link_tail(watchdog);
+    if (!watchdog.in_ring) link_tail(watchdog);
   }
   take_soft_interrupt();
   journal_size_ = 0;
@@ -467,7 +532,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
 
 void scheduler::insert(tasklet_impl& t) {
   static constexpr const char* op = "slp::tasklet::insert";
-  if (t.blocked != 0)
+  if (t.is_blocked())
     throw error(message(op, "You cannot run a blocked tasklet"));
   if (t.in_ring) return;
   if (!t.set_up) {
@@ -480,7 +545,7 @@ void scheduler::insert(tasklet_impl& t) {
 
 void scheduler::remove(tasklet_impl& t) {
   static constexpr const char* op = "slp::tasklet::remove";
-  if (t.blocked != 0) {
+  if (t.is_blocked()) {
     throw error(message(op, "You cannot remove a blocked tasklet."));
   }
   if (&t == current_) {
@@ -497,7 +562,7 @@ void scheduler::run(tasklet_impl& t, bool pause_caller) {
   const char* op =
       pause_caller ? "slp::tasklet::switch_to" : "slp::tasklet::run";
   if (&t == current_) return;
-  if (t.blocked != 0)
+  if (t.is_blocked())
     throw error(message(op, "You cannot run a blocked tasklet"));
   if (!t.set_up)
     throw error(message(op, "You cannot run an unbound(dead) tasklet"));
@@ -522,7 +587,7 @@ void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
   if (!pending) check_switch(op);
   begin();
   std::exception_ptr old_bomb = std::exchange(t.bomb, std::move(e));
-  if (t.blocked != 0) unblock(t);
+  unblock_locked(t);
   // Delivered now, the target runs just before the caller, so that the
   // caller is next when it yields or ends (API.md §2.3).
   if (t.in_ring && !pending) unlink(t);
@@ -544,6 +609,7 @@ void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
 void scheduler::schedule(bool remove_caller) {
   const char* op = remove_caller ? "slp::schedule_remove" : "slp::schedule";
   if (!remove_caller) {
+    drain_incoming();
     if (run_count_ == 1) return;
     check_switch(op);
     begin();
@@ -551,24 +617,8 @@ void scheduler::schedule(bool remove_caller) {
     switch_to_current();
     return;
   }
-  tasklet_impl* next = next_after_leaving(op, false);
-  if (next == nullptr) return;  // main alone: it stays and returns at once
-  check_switch(op);
-  begin();
-  leave_ring_and_switch(*next);
-}
-
-void scheduler::block_current(const char* operation, channel_state& ch,
-                              int direction) {
-  tasklet_impl* next = next_after_leaving(operation, true);
-  check_switch(operation);
-  begin();
-  tasklet_impl& self = *running_;
-  unlink(self);
-  enqueue(ch, self, direction);
-  if (!next->in_ring) link_tail(*next);
-  current_ = next;
-  switch_to_current();
+  drain_incoming();
+  leave_ring(op, nullptr, 0);
 }
 
 std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
@@ -583,6 +633,7 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
     throw error(message(op, "run_options::time_budget overflows the clock"));
   }
   if (in_hook_) throw error(message(op, "run() is not allowed inside a hook"));
+  drain_incoming();
   tasklet_impl& caller = *running_;
   if (run_count_ == 1) return std::nullopt;  // no switch: nothing to check
   check_switch(op);
@@ -633,7 +684,7 @@ void scheduler::redirect_to_watchdog() noexcept {
   if (!watchdog_.active || preferred_hand_off_) return;
   watchdog_.soft_pending = false;
   tasklet_impl& owner = *watchdog_.owner;
-  if (owner.in_ring || owner.blocked != 0) return;
+  if (owner.in_ring || owner.is_blocked()) return;
   link_tail(owner);  // just before the chosen tasklet
   current_ = &owner;
 }
@@ -741,16 +792,13 @@ tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
   id = next_id.fetch_add(1, std::memory_order_relaxed);
   name = &name_text;
   body = &scheduler::tasklet_main;
-  if (owner != nullptr) owner->register_tasklet(*this);
+  if (owner_scheduler != nullptr) owner_scheduler->register_tasklet(*this);
 }
 
 tasklet_impl::~tasklet_impl() {
-  clear_mail();
   live.fetch_sub(1, std::memory_order_relaxed);
-  if (owner != nullptr) {
-    owner->engine_forget(*this);
-    owner->unregister_tasklet(*this);
-  }
+  clear_mail();
+  scheduler::forget_tasklet(*this);
 }
 
 void scheduler::engine_forget(tasklet_impl& t) noexcept {
@@ -766,7 +814,7 @@ void release(tasklet_impl* t) noexcept {
   }
   // Only the scheduler's reference is left: if nothing can run the
   // tasklet again, the scheduler disposes of it (API.md §3.4).
-  scheduler* s = t->owner;
+  scheduler* s = t->owner.load(std::memory_order_relaxed);
   if (before == 2 && s != nullptr && s == scheduler::if_exists() && t->set_up &&
       !t->is_main && !t->scheduled()) {
     s->discard_unreachable(*t);

@@ -12,14 +12,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "core/spinlock.hpp"
 #include "core/stack_engine.hpp"
 #include "core/tasklet_impl.hpp"
 #include "slp/config.hpp"
@@ -90,13 +93,34 @@ class scheduler {
   // -1 receive): it is queued there and the next runnable runs, or the
   // innermost watchdog is woken (API.md §3.2). Throws deadlock_error, with
   // nothing changed, when no one could wake it.
-  void block_current(const char* operation, channel_state& ch, int direction);
+  void block_current(const char* operation, channel_state& ch, int direction) {
+    leave_ring(operation, &ch, direction);
+  }
   // channel_action: a send (direction +1) or receive (-1) on `ch` by the
   // running tasklet (core/channel.cpp). `value` is the sender's T or null
   // with `exception`; `out` the receiver's std::optional<T>.
   void channel_action(channel_state& ch, int direction,
                       const detail::value_ops& ops, void* value,
                       const std::exception_ptr* exception, void* out);
+  // --- threads (core/threads.cpp) ---
+  // A request from another thread, applied by this scheduler's thread.
+  struct remote_request {
+    enum kind_t { make_runnable, deliver, remove } kind;
+    tasklet_impl* tasklet;  // carries a reference
+    std::exception_ptr exception;
+  };
+  // post_to_owner: asks the thread `t` belongs to to act on it; nothing
+  // happens if that thread has ended.
+  static void post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
+                            std::exception_ptr e = nullptr);
+  // drain_incoming: applies the requests other threads posted.
+  void drain_incoming() {
+    if (has_incoming_.load(std::memory_order_acquire)) apply_incoming();
+  }
+  // unblock_locked: takes `t` off its channel (under the channel's lock) if
+  // it still waits there.
+  bool unblock_locked(tasklet_impl& t) noexcept;
+
   // check_switch: throws if no switch is allowed now (switch trap, hook).
   void check_switch(const char* operation) const {
     if (in_hook_ || switch_trap_ > 0) refuse_switch(operation);
@@ -114,6 +138,11 @@ class scheduler {
 
   void register_tasklet(tasklet_impl& t) noexcept;
   void unregister_tasklet(tasklet_impl& t) noexcept;
+  std::vector<tasklet_impl*> tasklets_snapshot();
+  // adopt: `t` (not started, not scheduled) moves to this thread.
+  void adopt(tasklet_impl& t);
+  // forget_tasklet: a tasklet object is destroyed, in any thread.
+  static void forget_tasklet(tasklet_impl& t) noexcept;
 
   // tasklet_main: the body of every tasklet (context::body_fn).
   static void tasklet_main(context& self, void* value);
@@ -135,6 +164,18 @@ class scheduler {
   stack_engine& create_engine();
   [[noreturn]] void refuse_switch(const char* operation) const;
   void switch_to_current();
+  // leave_ring: the running tasklet stops being runnable: it waits on `ch`
+  // (whose lock the caller holds; released here) or is paused (ch null).
+  // The next runnable runs, or the innermost watchdog is woken, or the
+  // thread sleeps until another thread makes something runnable; with
+  // nothing that could ever wake it, deadlock_error and nothing changed.
+  void leave_ring(const char* operation, channel_state* ch, int direction);
+  void wait_for_work(const char* operation, channel_state* ch);
+  void register_thread();
+  void unregister_thread() noexcept;
+  static bool others_could_wake() noexcept;
+  void apply_incoming();
+  bool idle_wait();
   // after_switch: in the tasklet just resumed: release what the switch
   // left behind, then raise its bomb if it has one.
   void after_switch() {
@@ -145,7 +186,10 @@ class scheduler {
   }
   [[noreturn]] void raise_bomb();
   void check_paused_self() noexcept;
-  void hand_off(channel_state& ch, int direction, tasklet_impl& partner);
+  void hand_off(channel_state& ch, int direction, const detail::value_ops& ops,
+                void* value, const std::exception_ptr* exception, void* out);
+  void take_mail(tasklet_impl& self, const detail::value_ops& ops, void* out,
+                 const char* operation);
   // The hooks of <slp/hooks.hpp>, with switches and channel operations
   // refused while one runs.
   void notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
@@ -156,8 +200,6 @@ class scheduler {
     }
   }
   void call_schedule_hooks(tasklet_impl* from, tasklet_impl* to) noexcept;
-  tasklet_impl* next_after_leaving(const char* operation, bool for_channel);
-  void leave_ring_and_switch(tasklet_impl& next);
   [[noreturn]] void end_tasklet(tasklet_impl& t, std::exception_ptr uncaught);
   tasklet_impl& innermost_watchdog() noexcept;
   void pop_watchdog(tasklet_impl& caller) noexcept;
@@ -198,6 +240,12 @@ class scheduler {
   std::vector<tasklet_impl*> watchdogs_;   // inside run(), innermost last
   std::vector<tasklet_impl*> to_release_;  // released after the switch
   tasklet_impl* paused_self_ = nullptr;    // paused itself in the last switch
+  // The inbox of requests from other threads.
+  std::mutex remote_mutex_;
+  std::condition_variable remote_wake_;
+  std::vector<remote_request> incoming_;  // under remote_mutex_
+  std::atomic<bool> has_incoming_{false};
+  bool idle_ = false;  // asleep in idle_wait(); under remote_mutex_
   // The watchdog of the outermost run() with a timeout or time budget.
   struct watchdog_state {
     bool active = false;
@@ -215,6 +263,7 @@ class scheduler {
   bool switch_failed_ = false;       // the last switch could not happen
   bool preferred_hand_off_ = false;  // this switch is a channel's choice
   bool dying_ = false;
+  spinlock tasklets_lock_;            // handles may be dropped in other threads
   tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread
   tasklet_impl* tasklets_tail_ = nullptr;
   journal_entry journal_[journal_capacity];

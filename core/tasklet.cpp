@@ -20,14 +20,21 @@ std::string message(const char* operation, const std::string& what) {
   return std::string(operation) + ": " + what;
 }
 
-// owner: the scheduler that may operate on `t` from this thread.
+// local_owner: the scheduler of `t` if it is this thread's, null if `t`
+// belongs to another living thread; slp::error if its thread has ended.
+core::scheduler* local_owner(core::tasklet_impl& t, const char* operation) {
+  core::scheduler* s = t.owner.load(std::memory_order_relaxed);
+  if (s == nullptr) throw error(message(operation, "tasklet has no thread"));
+  return s == core::scheduler::if_exists() ? s : nullptr;
+}
+
+// owner: the scheduler of `t`, which must be this thread's.
 core::scheduler& owner(core::tasklet_impl& t, const char* operation) {
-  if (t.owner == nullptr)
-    throw error(message(operation, "tasklet has no thread"));
-  if (t.owner != core::scheduler::if_exists()) {
-    throw error(message(operation, "the tasklet belongs to another thread"));
+  core::scheduler* s = local_owner(t, operation);
+  if (s == nullptr) {
+    throw error(message(operation, "can't switch to a different thread"));
   }
-  return *t.owner;
+  return *s;
 }
 
 std::string type_name(const std::type_info& type) {
@@ -66,7 +73,11 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
                                 bool with_arguments) {
   const char* op = fn ? "slp::tasklet::bind" : "slp::tasklet::unbind";
   core::tasklet_impl& t = *impl_;
-  core::scheduler* s = t.owner;
+  core::scheduler* s = t.owner.load(std::memory_order_relaxed);
+  if (s != nullptr && s != core::scheduler::if_exists()) {
+    throw error(message(
+        op, "the tasklet belongs to another thread; use bind_thread() first"));
+  }
   if (s != nullptr && &s->current() == &t) {
     throw error(message(op, "can't (re)bind the current tasklet"));
   }
@@ -126,17 +137,37 @@ tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
 }
 
 tasklet& tasklet::insert() {
-  owner(*impl_, "slp::tasklet::insert").insert(*impl_);
+  static constexpr const char* op = "slp::tasklet::insert";
+  if (core::scheduler* s = local_owner(*impl_, op)) {
+    s->insert(*impl_);
+  } else {  // it runs in its own thread; checked there
+    core::scheduler::post_to_owner(
+        *impl_, core::scheduler::remote_request::make_runnable);
+  }
   return *this;
 }
 
 tasklet& tasklet::remove() {
-  if (impl_->owner == nullptr) return *this;
-  owner(*impl_, "slp::tasklet::remove").remove(*impl_);
+  static constexpr const char* op = "slp::tasklet::remove";
+  if (impl_->owner.load(std::memory_order_relaxed) == nullptr) return *this;
+  if (core::scheduler* s = local_owner(*impl_, op)) {
+    s->remove(*impl_);
+  } else {
+    core::scheduler::post_to_owner(*impl_,
+                                   core::scheduler::remote_request::remove);
+  }
   return *this;
 }
 
-void tasklet::run() { owner(*impl_, "slp::tasklet::run").run(*impl_, false); }
+void tasklet::run() {
+  static constexpr const char* op = "slp::tasklet::run";
+  if (core::scheduler* s = local_owner(*impl_, op)) {
+    s->run(*impl_, false);
+  } else {  // made runnable in its own thread; the caller does not switch
+    core::scheduler::post_to_owner(
+        *impl_, core::scheduler::remote_request::make_runnable);
+  }
+}
 
 void tasklet::switch_to() {
   owner(*impl_, "slp::tasklet::switch_to").run(*impl_, true);
@@ -145,7 +176,8 @@ void tasklet::switch_to() {
 void tasklet::throw_exception(std::exception_ptr e, bool pending) {
   static constexpr const char* op = "slp::tasklet::throw_exception";
   if (!e) throw error(message(op, "the exception_ptr is empty"));
-  if (impl_->owner == nullptr && !impl_->set_up) {
+  if (impl_->owner.load(std::memory_order_relaxed) == nullptr &&
+      !impl_->set_up) {
     try {
       std::rethrow_exception(e);
     } catch (const tasklet_exit&) {
@@ -154,13 +186,38 @@ void tasklet::throw_exception(std::exception_ptr e, bool pending) {
     }
     throw error(message(op, "You cannot throw to a dead tasklet"));
   }
-  owner(*impl_, op).throw_to(*impl_, std::move(e), pending);
+  if (core::scheduler* s = local_owner(*impl_, op)) {
+    s->throw_to(*impl_, std::move(e), pending);
+  } else {  // delivered in its own thread; the caller does not switch
+    core::scheduler::post_to_owner(
+        *impl_, core::scheduler::remote_request::deliver, std::move(e));
+  }
 }
 
 void tasklet::kill(bool pending) {
-  if (!impl_->set_up || impl_->owner == nullptr) return;
-  owner(*impl_, "slp::tasklet::kill")
-      .throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
+  if (impl_->owner.load(std::memory_order_relaxed) == nullptr) return;
+  if (core::scheduler* s = local_owner(*impl_, "slp::tasklet::kill")) {
+    if (!impl_->set_up) return;
+    s->throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
+  } else {
+    core::scheduler::post_to_owner(*impl_,
+                                   core::scheduler::remote_request::deliver,
+                                   std::make_exception_ptr(tasklet_exit()));
+  }
+}
+
+tasklet& tasklet::bind_thread() {
+  static constexpr const char* op = "slp::tasklet::bind_thread";
+  core::tasklet_impl& t = *impl_;
+  core::scheduler& here = core::scheduler::of_this_thread();
+  core::scheduler* s = t.owner.load(std::memory_order_relaxed);
+  if (s == &here) return *this;
+  if (t.is_main) throw error(message(op, "can't rebind a main tasklet"));
+  if (t.scheduled())
+    throw error(message(op, "can't (re)bind a runnable tasklet"));
+  if (t.started()) throw error(message(op, "tasklet has C state on its stack"));
+  here.adopt(t);
+  return *this;
 }
 
 bool tasklet::set_atomic(bool flag) noexcept {
@@ -207,8 +264,10 @@ bool tasklet::block_trap() const noexcept {
 }
 
 bool tasklet::is_current() const noexcept {
-  return impl_ != nullptr && impl_->owner != nullptr &&
-         &impl_->owner->current() == impl_;
+  core::scheduler* s =
+      impl_ != nullptr ? impl_->owner.load(std::memory_order_relaxed) : nullptr;
+  return s != nullptr && s == core::scheduler::if_exists() &&
+         &s->current() == impl_;
 }
 
 bool tasklet::is_main() const noexcept {
@@ -234,8 +293,9 @@ std::size_t tasklet::stack_bytes() const noexcept {
 }
 
 std::thread::id tasklet::thread_id() const noexcept {
-  return impl_ != nullptr && impl_->owner != nullptr ? impl_->owner->thread_id()
-                                                     : std::thread::id();
+  core::scheduler* s =
+      impl_ != nullptr ? impl_->owner.load(std::memory_order_relaxed) : nullptr;
+  return s != nullptr ? s->thread_id() : std::thread::id();
 }
 
 std::uint64_t tasklet::id() const noexcept {

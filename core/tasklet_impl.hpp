@@ -46,13 +46,19 @@ struct tasklet_impl : context {
   // is alive (set_up): moving between the ring and channel queues never
   // touches the count.
   std::atomic<std::size_t> refs{1};
-  scheduler* owner;  // null once the thread has ended
+  // The scheduler of the thread the tasklet belongs to; null once that
+  // thread has ended. Read by any thread; changed by bind_thread() and the
+  // thread's end.
+  std::atomic<scheduler*> owner;
   std::unique_ptr<detail::callable> fn;
   std::unique_ptr<detail::arguments> args;
   std::exception_ptr bomb;  // raised where the tasklet next resumes
   eh_globals eh;
   std::string name_text;
-  channel_state* waiting_on = nullptr;  // while blocked
+  // While blocked: the channel, and +1 (sending) or -1 (receiving). Set
+  // under the channel's lock, possibly by another thread's hand-off.
+  std::atomic<channel_state*> waiting_on{nullptr};
+  std::atomic<std::int8_t> blocked{0};
   // The mailbox: a value (or exception) sent by this tasklet while it waits
   // to send, or handed to it while it waits to receive. It lives here, not
   // on any stack.
@@ -67,7 +73,6 @@ struct tasklet_impl : context {
     mail_exception = nullptr;
   }
   int nesting = 0;
-  std::int8_t blocked = 0;  // +1 blocked sending, -1 receiving
   bool in_ring = false;
   bool set_up = false;  // alive: set up or started, not finished
   bool is_main = false;
@@ -86,8 +91,11 @@ struct tasklet_impl : context {
   [[nodiscard]] bool started() const noexcept {
     return state == status::running || state == status::suspended;
   }
+  [[nodiscard]] bool is_blocked() const noexcept {
+    return blocked.load(std::memory_order_relaxed) != 0;
+  }
   [[nodiscard]] bool scheduled() const noexcept {
-    return in_ring || blocked != 0;
+    return in_ring || is_blocked();
   }
 };
 
@@ -99,6 +107,16 @@ inline tasklet_impl* add_ref(tasklet_impl* t) noexcept {
   return t;
 }
 void release(tasklet_impl* t) noexcept;
+// try_add_ref: a reference unless the last one is already gone.
+inline bool try_add_ref(tasklet_impl* t) noexcept {
+  std::size_t n = t->refs.load(std::memory_order_relaxed);
+  while (n != 0) {
+    if (t->refs.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace slp::core
 

@@ -240,6 +240,11 @@ class tasklet {
   // tasklet.
   void kill(bool pending = false);
 
+  // bind_thread: moves a tasklet that has not started (and is not
+  // scheduled) to the calling thread, also one whose thread has ended.
+  // slp::error for a runnable or started tasklet.
+  tasklet& bind_thread();
+
   // set_atomic: returns the old value; an atomic tasklet is never
   // preempted by the watchdog.
   bool set_atomic(bool flag) noexcept;

@@ -1,0 +1,197 @@
+// Threads (API.md §8): every thread has its own scheduler; other threads
+// reach it only through its inbox of requests, which it drains at its
+// scheduling points, and a thread with nothing to run sleeps until a
+// request arrives, or raises deadlock_error when no thread could send one.
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "core/channel_state.hpp"
+#include "core/scheduler.hpp"
+#include "core/tasklet_impl.hpp"
+#include "slp/errors.hpp"
+
+namespace slp::core {
+
+namespace {
+
+// The schedulers of all threads. Immortal: threads may end after static
+// destructors have run.
+struct thread_registry {
+  std::mutex mutex;
+  std::vector<scheduler*> schedulers;
+  std::size_t idle = 0;  // sleeping in idle_wait()
+  std::atomic<std::size_t> alive{0};
+  std::atomic<std::uint64_t> deadlock_epoch{0};
+};
+
+thread_registry& registry() {
+  static thread_registry* r = new thread_registry;
+  return *r;
+}
+
+}  // namespace
+
+void scheduler::register_thread() {
+  thread_registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.schedulers.push_back(this);
+  r.alive.fetch_add(1, std::memory_order_relaxed);
+}
+
+void scheduler::unregister_thread() noexcept {
+  thread_registry& r = registry();
+  std::vector<remote_request> orphaned;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    r.schedulers.erase(
+        std::find(r.schedulers.begin(), r.schedulers.end(), this));
+    r.alive.fetch_sub(1, std::memory_order_relaxed);
+    // From now on nobody posts here: every owner pointer is null.
+    {
+      std::lock_guard<spinlock> list(tasklets_lock_);
+      for (tasklet_impl* t = tasklets_; t != nullptr; t = t->next_of_thread) {
+        t->owner.store(nullptr, std::memory_order_relaxed);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> inbox(remote_mutex_);
+      orphaned.swap(incoming_);
+    }
+    // The threads still asleep may now be all there is: let them look.
+    if (r.alive.load(std::memory_order_relaxed) == r.idle && r.idle > 0) {
+      r.deadlock_epoch.fetch_add(1, std::memory_order_relaxed);
+      for (scheduler* s : r.schedulers) {
+        std::lock_guard<std::mutex> inbox(s->remote_mutex_);
+        s->remote_wake_.notify_one();
+      }
+    }
+  }
+  for (remote_request& q : orphaned) release(q.tasklet);
+}
+
+void scheduler::forget_tasklet(tasklet_impl& t) noexcept {
+  scheduler* s = t.owner.load(std::memory_order_relaxed);
+  if (s == nullptr) return;
+  if (s == this_thread_scheduler) {
+    s->engine_forget(t);
+    s->unregister_tasklet(t);
+    return;
+  }
+  // Another thread's tasklet: its scheduler cannot end while we hold this.
+  thread_registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  s = t.owner.load(std::memory_order_relaxed);
+  if (s != nullptr) s->unregister_tasklet(t);
+}
+
+void scheduler::adopt(tasklet_impl& t) {
+  thread_registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);  // its old scheduler stays
+  scheduler* old = t.owner.load(std::memory_order_relaxed);
+  if (old == this) return;
+  if (old != nullptr) old->unregister_tasklet(t);
+  t.home = nullptr;  // a new thread, new execution stacks
+  t.state = context::status::fresh;
+  t.owner.store(this, std::memory_order_relaxed);
+  register_tasklet(t);
+}
+
+bool scheduler::others_could_wake() noexcept {
+  return registry().alive.load(std::memory_order_relaxed) > 1;
+}
+
+void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
+                              std::exception_ptr e) {
+  thread_registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
+  scheduler* owner = t.owner.load(std::memory_order_relaxed);
+  if (owner == nullptr) return;  // its thread has ended
+  std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
+  owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
+  owner->has_incoming_.store(true, std::memory_order_release);
+  if (owner->idle_) owner->remote_wake_.notify_one();
+}
+
+// apply_incoming: the requests of other threads, in the order they came.
+// References they carried are released after the next switch: a release
+// can kill, which switches.
+void scheduler::apply_incoming() {
+  std::vector<remote_request> batch;
+  {
+    std::lock_guard<std::mutex> inbox(remote_mutex_);
+    batch.swap(incoming_);
+    has_incoming_.store(false, std::memory_order_relaxed);
+  }
+  for (remote_request& q : batch) {
+    tasklet_impl& t = *q.tasklet;
+    if (t.owner.load(std::memory_order_relaxed) == this) {
+      switch (q.kind) {
+        case remote_request::make_runnable:
+          if (t.set_up && !t.scheduled()) link_tail(t);
+          break;
+        case remote_request::deliver:
+          if (t.set_up) {
+            t.bomb = std::move(q.exception);
+            unblock_locked(t);
+            if (!t.in_ring) link_tail(t);
+          }
+          break;
+        case remote_request::remove:
+          if (t.in_ring && &t != running_) unlink(t);
+          break;
+      }
+    }
+    to_release_.push_back(q.tasklet);
+  }
+  journal_size_ = 0;
+}
+
+// idle_wait: nothing can run in this thread; sleep until another thread
+// posts a request. Returns false instead when no thread could ever post
+// one: every thread with a scheduler is asleep here (a deadlock).
+bool scheduler::idle_wait() {
+  thread_registry& r = registry();
+  std::uint64_t epoch;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (r.idle + 1 >= r.alive.load(std::memory_order_relaxed)) {
+      // The last awake thread: nobody else could post. (What it does with
+      // its deadlock_error may still wake the sleepers.)
+      std::lock_guard<std::mutex> inbox(remote_mutex_);
+      return !incoming_.empty();
+    }
+    ++r.idle;
+    epoch = r.deadlock_epoch.load(std::memory_order_relaxed);
+  }
+  bool woken = true;
+  {
+    std::unique_lock<std::mutex> inbox(remote_mutex_);
+    idle_ = true;
+    while (incoming_.empty()) {
+      if (r.deadlock_epoch.load(std::memory_order_relaxed) != epoch) {
+        woken = false;
+        break;
+      }
+      remote_wake_.wait(inbox);
+    }
+    idle_ = false;
+  }
+  std::lock_guard<std::mutex> lock(r.mutex);
+  --r.idle;
+  return woken;
+}
+
+// unblock_locked: takes `t` off the channel it waits on, if it still does
+// (another thread's hand-off may have taken it first).
+bool scheduler::unblock_locked(tasklet_impl& t) noexcept {
+  channel_state* ch = t.waiting_on.load(std::memory_order_relaxed);
+  if (ch == nullptr) return false;
+  std::lock_guard<spinlock> lock(ch->lock);
+  if (t.waiting_on.load(std::memory_order_relaxed) != ch) return false;
+  unblock(t);
+  return true;
+}
+
+}  // namespace slp::core

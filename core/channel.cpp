@@ -199,8 +199,20 @@ core::channel_state* channel_add_ref(core::channel_state* ch) noexcept {
 }
 
 void channel_release(core::channel_state* ch) noexcept {
-  if (ch != nullptr && ch->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
-    delete ch;
+  if (ch == nullptr || ch->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    return;
+  }
+  // The last handle: tasklets still waiting are let go, paused (as
+  // Stackless' channel_clear does), before the state is freed.
+  {
+    std::lock_guard<core::spinlock> lock(ch->lock);
+    while (ch->head != nullptr) {
+      core::tasklet_impl& t = *ch->head;
+      ch->unlink(t);
+      t.waiting_on.store(nullptr, std::memory_order_relaxed);
+    }
+  }
+  delete ch;
 }
 
 void channel_set_preference(core::channel_state& ch, int preference) noexcept {

@@ -307,6 +307,9 @@ void* stack_engine::restore_step() noexcept {
   execution_stack* home = to.home;
   if (home != nullptr && home->resident != &to) {
     if (to.state == context::status::fresh) {
+      // Frames of a tasklet that finished here never returned: under ASan
+      // their redzones are still poisoned.
+      sanitizer::unpoison(home->limit(), home->size() - SLP_FRAME_SIZE);
       to.sp = slp_init_frame(home->top(), &stack_engine::start, this);
     } else {
       to.slice.restore(static_cast<std::byte*>(to.sp));

@@ -1760,5 +1760,21 @@ TEST_F(ChannelTest, Misuse_SwitchTrapRefusesAHandOffThatSwitches) {
   EXPECT_EQ(got, "mine");
 }
 
+// send_sequence moves the elements out of an rvalue range: move-only
+// values work.
+TEST_F(ChannelTest, G82_SendSequenceMovesFromAnRvalueRange) {
+  channel<std::unique_ptr<int>> ch;
+  std::vector<int> got;
+  tasklet receiver{[&] {
+    for (int i = 0; i < 3; ++i) got.push_back(*ch.receive());
+  }};
+  receiver();
+  std::vector<std::unique_ptr<int>> values;
+  for (int i = 1; i <= 3; ++i) values.push_back(std::make_unique<int>(i * 10));
+  EXPECT_EQ(ch.send_sequence(std::move(values)), 3u);
+  run();
+  EXPECT_EQ(got, (std::vector<int>{10, 20, 30}));
+}
+
 }  // namespace
 }  // namespace slp::test

@@ -190,12 +190,17 @@ class channel : public channel_ref {
     send_exception(std::make_exception_ptr(E(std::forward<A>(args)...)));
   }
 
-  // send_sequence: sends each element of `range` in turn; returns the count.
+  // send_sequence: sends each element of `range` in turn (moved out of an
+  // rvalue range, copied otherwise); returns the count.
   template <class Range>
   std::size_t send_sequence(Range&& range) {
     std::size_t count = 0;
     for (auto&& element : range) {
-      send(T(std::forward<decltype(element)>(element)));
+      if constexpr (std::is_lvalue_reference_v<Range>) {
+        send(T(element));
+      } else {
+        send(T(std::move(element)));
+      }
       ++count;
     }
     return count;

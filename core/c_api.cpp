@@ -116,26 +116,21 @@ std::uint64_t current_id() noexcept {
   return s != nullptr ? s->current().id : 0;
 }
 
-// mark_killed: tasklet_exit reached a C API call of the current tasklet.
-// Returns whether it runs a C function (and so is now marked).
-bool mark_killed() noexcept {
+// mark_killed: tasklet_exit reached a C API call of the current tasklet;
+// if it runs a C function, it is now killed (see the top of the file).
+void mark_killed() noexcept {
   c_run* run = find_run(current_id());
-  if (run == nullptr) return false;
-  if (!run->killed) {
-    run->killed = true;
-    ++killed_runs;
-  }
-  return true;
+  if (run == nullptr || run->killed) return;
+  run->killed = true;
+  ++killed_runs;
 }
 
-// check_not_killed: switching calls of a killed C tasklet fail at once.
-void check_not_killed(const char* operation) {
+// check_not_killed: a call of a killed C tasklet that could switch fails
+// at once, as if the kill had arrived again.
+void check_not_killed() {
   if (killed_runs == 0) return;
   c_run* run = find_run(current_id());
-  if (run != nullptr && run->killed) {
-    throw slp::tasklet_exit();
-  }
-  (void)operation;
+  if (run != nullptr && run->killed) throw slp::tasklet_exit();
 }
 
 void run_c_function(slp_function fn, void* arg) {
@@ -498,7 +493,7 @@ int as_int(bool b) noexcept { return b ? 1 : 0; }
 void run_with(const char* operation, long timeout, long long budget_ns,
               int flags, slp_tasklet** interrupted) {
   if (interrupted != nullptr) *interrupted = nullptr;
-  check_not_killed(operation);
+  check_not_killed();
   if (timeout < 0) fail(operation, "the timeout is negative");
   if (budget_ns < 0) fail(operation, "the time budget is negative");
   constexpr int known = SLP_WATCHDOG_THREADBLOCK | SLP_WATCHDOG_SOFT |
@@ -633,7 +628,7 @@ int slp_tasklet_run(slp_tasklet* t) {
   static constexpr const char* op = "slp_tasklet_run";
   return guarded_status(op, [&] {
     slp::tasklet h = tasklet_of(op, t);
-    check_not_killed(op);
+    check_not_killed();
     h.run();
   });
 }
@@ -644,7 +639,7 @@ int slp_tasklet_switch(slp_tasklet* t) {
   static constexpr const char* op = "slp_tasklet_switch";
   return guarded_status(op, [&] {
     slp::tasklet h = tasklet_of(op, t);
-    check_not_killed(op);
+    check_not_killed();
     h.switch_to();
   });
 }
@@ -687,7 +682,7 @@ int slp_tasklet_throw(slp_tasklet* t, int pending, int kind,
   return guarded_status(op, [&] {
     slp::tasklet h = tasklet_of(op, t);
     std::exception_ptr e = exception_of(op, kind, message);
-    if (pending == 0 && !h.is_current()) check_not_killed(op);
+    if (pending == 0 && !h.is_current()) check_not_killed();
     h.throw_exception(std::move(e), pending != 0);
   });
 }
@@ -697,7 +692,7 @@ int slp_tasklet_raise_exception(slp_tasklet* t, int kind, const char* message) {
   return guarded_status(op, [&] {
     slp::tasklet h = tasklet_of(op, t);
     std::exception_ptr e = exception_of(op, kind, message);
-    if (!h.is_current()) check_not_killed(op);
+    if (!h.is_current()) check_not_killed();
     h.throw_exception(std::move(e), false);
   });
 }
@@ -706,7 +701,7 @@ int slp_tasklet_kill(slp_tasklet* t, int pending) {
   static constexpr const char* op = "slp_tasklet_kill";
   return guarded_status(op, [&] {
     slp::tasklet h = tasklet_of(op, t);
-    if (pending == 0 && h.alive() && !h.is_current()) check_not_killed(op);
+    if (pending == 0 && h.alive() && !h.is_current()) check_not_killed();
     h.kill(pending != 0);
   });
 }
@@ -855,7 +850,7 @@ int slp_channel_send(slp_channel* ch, void* value) {
   static constexpr const char* op = "slp_channel_send";
   return guarded_status(op, [&] {
     slp::channel<void*> c = pointer_channel_of(op, ch);
-    check_not_killed(op);
+    check_not_killed();
     c.send(value);
   });
 }
@@ -868,7 +863,7 @@ int slp_channel_receive(slp_channel* ch, void** value) {
   static constexpr const char* op = "slp_channel_receive";
   return guarded_status(op, [&] {
     slp::channel<void*> c = pointer_channel_of(op, ch);
-    check_not_killed(op);
+    check_not_killed();
     void* received = c.receive();
     if (value != nullptr) *value = received;
   });
@@ -883,7 +878,7 @@ int slp_channel_send_exception(slp_channel* ch, int kind, const char* message) {
   return guarded_status(op, [&] {
     slp::channel<void*> c = pointer_channel_of(op, ch);
     std::exception_ptr e = exception_of(op, kind, message);
-    check_not_killed(op);
+    check_not_killed();
     c.send_exception(std::move(e));
   });
 }
@@ -958,7 +953,7 @@ int slp_channel_get_balance(slp_channel* ch) {
 int slp_schedule(int remove) {
   static constexpr const char* op = "slp_schedule";
   return guarded_status(op, [&] {
-    check_not_killed(op);
+    check_not_killed();
     if (remove != 0) {
       slp::schedule_remove();
     } else {
@@ -1007,7 +1002,7 @@ int slp_run_watchdog_budget(long timeout, long long budget_ns, int flags,
 int slp_tick(unsigned long n) {
   static constexpr const char* op = "slp_tick";
   return guarded_status(op, [&] {
-    check_not_killed(op);
+    check_not_killed();
     slp::tick(n);
   });
 }

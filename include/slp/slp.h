@@ -121,8 +121,9 @@ SLP_C_API slp_tasklet* slp_tasklet_new(slp_function fn);
  * instance) to `fn`. -1 if fn is NULL, or the tasklet is alive. */
 SLP_C_API int slp_tasklet_bind(slp_tasklet* t, slp_function fn);
 /* slp_tasklet_setup: binds the argument `arg` and inserts the tasklet into
- * the runnables (PyTasklet_Setup). -1 if it is alive already, or was not
- * made by slp_tasklet_new / bound with slp_tasklet_bind. */
+ * the runnables (PyTasklet_Setup). -1 if it is alive already, or has no C
+ * function: a tasklet lets go of its function when it ends (bind it again
+ * to reuse it), and one made in C++ has a C++ function. */
 SLP_C_API int slp_tasklet_setup(slp_tasklet* t, void* arg);
 /* slp_tasklet_run: inserts the tasklet if needed and switches to it now;
  * the caller stays runnable (PyTasklet_Run). -1 if it is blocked or dead. */

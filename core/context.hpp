@@ -40,6 +40,7 @@ struct context {
   status state = status::fresh;
   std::uint64_t id = 0;               // for diagnostics
   const std::string* name = nullptr;  // for diagnostics; may be null
+  void* tsan_fiber = nullptr;         // ThreadSanitizer builds only
 };
 
 }  // namespace slp::core

@@ -19,6 +19,18 @@
 #endif
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define SLP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SLP_TSAN 1
+#endif
+#endif
+
+#if defined(SLP_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #if defined(SLP_ASAN)
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
@@ -55,6 +67,37 @@ inline void unpoison([[maybe_unused]] const void* p,
                      [[maybe_unused]] std::size_t n) noexcept {
 #if defined(SLP_ASAN)
   __asan_unpoison_memory_region(p, n);
+#endif
+}
+
+// ThreadSanitizer sees each context as a fiber: tsan_fiber_of_thread() is
+// the thread's own flow, tsan_new_fiber() one for a tasklet, and
+// tsan_switch_to() is called right before every switch.
+inline void* tsan_fiber_of_thread() noexcept {
+#if defined(SLP_TSAN)
+  return __tsan_get_current_fiber();
+#else
+  return nullptr;
+#endif
+}
+
+inline void* tsan_new_fiber() noexcept {
+#if defined(SLP_TSAN)
+  return __tsan_create_fiber(0);
+#else
+  return nullptr;
+#endif
+}
+
+inline void tsan_destroy([[maybe_unused]] void* fiber) noexcept {
+#if defined(SLP_TSAN)
+  if (fiber != nullptr) __tsan_destroy_fiber(fiber);
+#endif
+}
+
+inline void tsan_switch_to([[maybe_unused]] void* fiber) noexcept {
+#if defined(SLP_TSAN)
+  __tsan_switch_to_fiber(fiber, 0);
 #endif
 }
 

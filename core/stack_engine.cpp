@@ -224,6 +224,7 @@ void* stack_engine::transfer(context& from, context& to, void* value) {
   stack_bounds(to, &bottom, &size);
   sanitizer::start_switch(&fake_stack, bottom, size);
 #endif
+  announce_to_tsan(from, to);
   void* result = slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
   if (save_failed_) {  // the SAVE step could not allocate: no switch
@@ -250,6 +251,7 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
   std::size_t size = 0;
   stack_bounds(to, &bottom, &size);
   sanitizer::start_switch(nullptr, bottom, size);
+  announce_to_tsan(from, to);
   slp_switch(&stack_engine::on_switch, this);
   // Only a failed SAVE step comes back here.
   write_text("slp: fatal: out of memory saving a stack slice\n");
@@ -259,6 +261,20 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
 void stack_engine::forget(context& c) noexcept {
   if (c.home != nullptr && c.home->resident == &c) c.home->resident = nullptr;
   c.slice.release();
+  if (c.home != nullptr) {  // a tasklet's own fiber, not a thread's
+    sanitizer::tsan_destroy(c.tsan_fiber);
+    c.tsan_fiber = nullptr;
+  }
+}
+
+void stack_engine::announce_to_tsan([[maybe_unused]] context& from,
+                                    [[maybe_unused]] context& to) noexcept {
+#if defined(SLP_TSAN)
+  if (from.tsan_fiber == nullptr)
+    from.tsan_fiber = sanitizer::tsan_fiber_of_thread();
+  if (to.tsan_fiber == nullptr) to.tsan_fiber = sanitizer::tsan_new_fiber();
+  sanitizer::tsan_switch_to(to.tsan_fiber);
+#endif
 }
 
 void* stack_engine::on_switch(void* self, int op, void* sp) noexcept {

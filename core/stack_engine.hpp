@@ -62,6 +62,7 @@ class stack_engine {
 
  private:
   static void* on_switch(void* self, int op, void* sp) noexcept;
+  static void announce_to_tsan(context& from, context& to) noexcept;
   static void start(void* self, void* value) noexcept;
   void* save_step(std::byte* sp) noexcept;
   void* restore_step() noexcept;

@@ -1,0 +1,627 @@
+// The cost of one hard switch: slp's stack engine with resident stacks and
+// with stack slicing, against Boost.Context (jump_fcontext, callcc) and
+// ucontext's swapcontext, all in one binary so that every figure is also a
+// ratio measured in the same run.
+//
+// Every iteration is one round trip: two one-way switches. The per_switch
+// counter is seconds per one-way switch (the console prints it in ns).
+// The slicing benchmarks read the slice sizes back from stack_bytes() and
+// report them as slice_bytes (the smaller of the two contexts' slices) and
+// copied_bytes (bytes saved plus bytes restored by one switch).
+//
+// Every timed loop starts from a clean MXCSR (0x1f80), except the two pairs
+// that measure sticky flags on purpose: a switch that reloads a saved MXCSR
+// whose sticky flags differ from the live ones costs tens of nanoseconds on
+// recent x86 cores (shared/reference/perf-anchors.md §4.1).
+#include <alloca.h>
+#include <benchmark/benchmark.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+#ifndef SLP_BENCH_BOOST_CONTEXT
+#define SLP_BENCH_BOOST_CONTEXT 0
+#endif
+#if SLP_BENCH_BOOST_CONTEXT
+#include <boost/context/continuation.hpp>
+#include <boost/context/detail/fcontext.hpp>
+#endif
+
+#include "arch/switch.h"
+#include "core/context.hpp"
+#include "core/stack_engine.hpp"
+#include "slp/config.hpp"
+
+namespace slp::bench {
+namespace {
+
+// Every context here runs a few frames deep; the largest live block is 16 KiB.
+constexpr std::size_t stack_size = 256 * 1024;
+
+// count_switches: adds per_switch, the seconds of one one-way switch when an
+// iteration is `switches` of them.
+void count_switches(benchmark::State& state, double switches = 2.0) {
+  state.counters["per_switch"] = benchmark::Counter(
+      switches, benchmark::Counter::kIsIterationInvariantRate |
+                    benchmark::Counter::kInvert);
+}
+
+// --- floating-point status ---------------------------------------------------
+
+#if defined(__x86_64__)
+constexpr unsigned mxcsr_clean = 0x1f80;       // all masked, no flags
+constexpr unsigned mxcsr_status_bits = 0x3f;   // the sticky exception flags
+constexpr unsigned mxcsr_inexact_flag = 0x20;  // PE
+constexpr std::size_t saved_mxcsr_offset = 0;  // in slp's and fcontext's frame
+
+// start_with_clean_fp_state: MXCSR = 0x1f80, so that no flag raised by
+// earlier code (the benchmark library's statistics) reaches a timed loop.
+void start_with_clean_fp_state() noexcept { _mm_setcsr(mxcsr_clean); }
+
+// raise_inexact: a division that cannot be exact sets the sticky PE flag,
+// as any double arithmetic in real code does. No ldmxcsr involved.
+void raise_inexact() noexcept {
+  volatile double third = 1.0;
+  third = third / 3.0;
+}
+
+// clear_fp_status: clears the sticky flags (an ldmxcsr), keeping the modes.
+void clear_fp_status() noexcept {
+  _mm_setcsr(_mm_getcsr() & ~mxcsr_status_bits);
+}
+
+// saved_mxcsr: the MXCSR word stored in a suspended context's switch frame.
+unsigned saved_mxcsr(const void* frame) noexcept {
+  std::uint32_t word = 0;
+  std::memcpy(&word, static_cast<const std::byte*>(frame) + saved_mxcsr_offset,
+              sizeof word);
+  return word;
+}
+
+// inexact_differs: whether the live PE flag differs from the one in `frame`.
+bool inexact_differs(const void* frame) noexcept {
+  return ((_mm_getcsr() ^ saved_mxcsr(frame)) & mxcsr_inexact_flag) != 0;
+}
+#else
+void start_with_clean_fp_state() noexcept {}
+#endif
+
+// What each side of a ping-pong does to the FP status before it switches.
+enum class fp_work {
+  none,
+  // The driver raises PE, the echo clears it: at every switch the live
+  // sticky flags differ from those saved in the target's frame.
+  flags_differ,
+  // The same two operations, both in the driver, before it switches: the
+  // flags are equal at every switch. The control for flags_differ.
+  flags_same,
+};
+
+// --- stacks and live stack data ----------------------------------------------
+
+// fill: writes a pattern into the `n` bytes of a block kept live on a stack.
+void fill(volatile unsigned char* bytes, std::size_t n,
+          unsigned char seed) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    bytes[i] = static_cast<unsigned char>((i * 131 + seed) & 0xff);
+  }
+}
+
+// intact: whether the pattern written by fill() is still there.
+bool intact(const volatile unsigned char* bytes, std::size_t n,
+            unsigned char seed) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (bytes[i] != static_cast<unsigned char>((i * 131 + seed) & 0xff)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// heap_stack: a malloc'd stack, for the baselines and the assembly floor.
+struct heap_stack {
+  explicit heap_stack(std::size_t bytes)
+      : size(bytes), memory(std::malloc(bytes)) {}
+  ~heap_stack() { std::free(memory); }
+  heap_stack(const heap_stack&) = delete;
+  heap_stack& operator=(const heap_stack&) = delete;
+  [[nodiscard]] void* top() const noexcept {
+    return static_cast<std::byte*>(memory) + size;
+  }
+  std::size_t size;
+  void* memory;
+};
+
+// --- slp: two contexts on a bare stack engine --------------------------------
+
+struct pingpong;
+
+// player: one side of a ping-pong.
+struct player : core::context {
+  pingpong* game = nullptr;
+  player* peer = nullptr;
+};
+
+// pingpong: a `driver` that runs the benchmark loop and an `echo` that
+// switches straight back, on `stack_count` execution stacks: with 2 both
+// stay resident; with 1 every switch saves one slice and restores the
+// other. The thread's own context only starts the driver and waits.
+struct pingpong {
+  pingpong(benchmark::State& s, std::size_t stack_count, std::size_t live_block,
+           core::context::body_fn driver_body, core::context::body_fn echo_body)
+      : state(s), engine(stacks(stack_count)), live_bytes(live_block) {
+    thread_main.state = core::context::status::running;
+    driver.game = this;
+    echo.game = this;
+    driver.peer = &echo;
+    echo.peer = &driver;
+    driver.body = driver_body;
+    echo.body = echo_body;
+    driver.id = 1;
+    echo.id = 2;
+  }
+
+  static config stacks(std::size_t count) {
+    config cfg;
+    cfg.stack_size = stack_size;
+    cfg.stack_count = count;
+    return cfg;
+  }
+
+  // play: runs the driver from the thread's context until it finishes.
+  void play() {
+    engine.transfer(thread_main, driver);
+    engine.forget(driver);
+    engine.forget(echo);
+  }
+
+  // check_slices: after the warm-up round trip, before the timed loop: each
+  // slice must hold at least the live block, and be non-empty when the two
+  // contexts share one stack.
+  void check_slices() {
+    const std::size_t smaller = std::min(driver_slice, echo_slice);
+    const bool slicing = engine.configuration().stack_count == 1;
+    if (smaller < live_bytes || (slicing && smaller == 0)) {
+      state.SkipWithError(
+          "slice read back from stack_bytes() is smaller than "
+          "the live block: not measuring what the name says");
+    }
+    state.counters["slice_bytes"] = static_cast<double>(smaller);
+    state.counters["copied_bytes"] =
+        static_cast<double>(driver_slice + echo_slice);
+  }
+
+  benchmark::State& state;
+  core::stack_engine engine;
+  core::context thread_main;
+  player driver;
+  player echo;
+  std::size_t live_bytes;
+  bool stop = false;
+  bool data_lost = false;
+  bool flags_equal = false;      // fp_work::flags_differ found them equal
+  std::size_t driver_slice = 0;  // read by the echo while the driver is out
+  std::size_t echo_slice = 0;    // read by the driver while the echo is out
+};
+
+// before_switch: the FP work one side does before each switch.
+template <fp_work Work, bool Driving>
+inline void before_switch() noexcept {
+#if defined(__x86_64__)
+  if constexpr (Work == fp_work::flags_differ) {
+    if constexpr (Driving) {
+      raise_inexact();
+    } else {
+      clear_fp_status();
+    }
+  } else if constexpr (Work == fp_work::flags_same && Driving) {
+    raise_inexact();
+    clear_fp_status();
+  }
+#endif
+}
+
+// check_flags: for fp_work::flags_differ, that the live PE flag differs
+// from the one in the suspended peer's frame at the moment of the switch.
+template <fp_work Work>
+void check_flags([[maybe_unused]] pingpong& game,
+                 [[maybe_unused]] const player& peer) noexcept {
+#if defined(__x86_64__)
+  if constexpr (Work == fp_work::flags_differ) {
+    if (!inexact_differs(peer.sp)) game.flags_equal = true;
+  }
+#endif
+}
+
+// drive: the driver's body. Keeps `live_bytes` on its stack, plays one
+// warm-up round trip, checks what the benchmark claims, then times round
+// trips through engine.transfer.
+template <fp_work Work>
+void drive(core::context& self, void*) {
+  auto& me = static_cast<player&>(self);
+  pingpong& game = *me.game;
+  benchmark::State& state = game.state;
+  const std::size_t n = game.live_bytes;
+  auto* live =
+      static_cast<volatile unsigned char*>(n != 0 ? alloca(n) : nullptr);
+  fill(live, n, 1);
+
+  before_switch<Work, true>();
+  game.engine.transfer(me, *me.peer);  // warm-up: the echo starts
+  game.echo_slice = me.peer->stack_bytes();
+  game.check_slices();
+  before_switch<Work, true>();
+  check_flags<Work>(game, *me.peer);
+  if (game.flags_equal) {
+    state.SkipWithError("MXCSR sticky flags were equal at a switch");
+  }
+
+  for (auto _ : state) {
+    before_switch<Work, true>();
+    game.engine.transfer(me, *me.peer);
+  }
+
+  if (!intact(live, n, 1)) game.data_lost = true;
+  game.stop = true;
+  game.engine.transfer(me, *me.peer);  // the echo finishes back here
+  if (game.data_lost && !state.error_occurred()) {
+    state.SkipWithError("live stack data changed across switches");
+  }
+  game.engine.finish(me, game.thread_main, nullptr);
+}
+
+// echo: the other side: switches straight back until told to stop.
+template <fp_work Work>
+void echo(core::context& self, void*) {
+  auto& me = static_cast<player&>(self);
+  pingpong& game = *me.game;
+  const std::size_t n = game.live_bytes;
+  auto* live =
+      static_cast<volatile unsigned char*>(n != 0 ? alloca(n) : nullptr);
+  fill(live, n, 2);
+  game.driver_slice = me.peer->stack_bytes();  // evicted if one stack
+
+  before_switch<Work, false>();
+  check_flags<Work>(game, *me.peer);
+  while (!game.stop) {
+    game.engine.transfer(me, *me.peer);
+    before_switch<Work, false>();
+  }
+
+  if (!intact(live, n, 2)) game.data_lost = true;
+  game.engine.finish(me, *me.peer, nullptr);
+}
+
+// switch_through: the one call site both sides of the symmetric ping-pong
+// switch from, so a return after a switch goes back to the address the
+// other side called from.
+[[gnu::noinline]] void* switch_through(core::stack_engine& engine,
+                                       core::context& from, core::context& to) {
+  return engine.transfer(from, to, nullptr);
+}
+
+// symmetric: the body of both sides of the symmetric ping-pong: the same
+// loop, the same helper, the same call site.
+void symmetric(core::context& self, void*) {
+  auto& me = static_cast<player&>(self);
+  pingpong& game = *me.game;
+  const bool driving = &me == &game.driver;
+  if (driving) {
+    switch_through(game.engine, me, *me.peer);  // warm-up: the echo starts
+    game.echo_slice = me.peer->stack_bytes();
+    game.check_slices();
+  } else {
+    game.driver_slice = me.peer->stack_bytes();
+  }
+  for (;;) {
+    if (driving && !game.state.KeepRunning()) game.stop = true;
+    switch_through(game.engine, me, *me.peer);
+    if (game.stop) break;
+  }
+  game.engine.finish(me, driving ? game.thread_main : *me.peer, nullptr);
+}
+
+// BM_SlpRawSwitch: two contexts, each resident on its own execution stack,
+// ping-pong through engine.transfer: the switch without any copying.
+void BM_SlpRawSwitch(benchmark::State& state) {
+  start_with_clean_fp_state();
+  pingpong game(state, 2, 0, &drive<fp_work::none>, &echo<fp_work::none>);
+  game.play();
+  count_switches(state);
+}
+
+// BM_SlpSlicingSwitch: the same ping-pong with both contexts on ONE
+// execution stack, each keeping `live_bytes` on it: every switch saves the
+// outgoing slice to the heap and restores the incoming one.
+void BM_SlpSlicingSwitch(benchmark::State& state) {
+  start_with_clean_fp_state();
+  pingpong game(state, 1, static_cast<std::size_t>(state.range(0)),
+                &drive<fp_work::none>, &echo<fp_work::none>);
+  game.play();
+  count_switches(state);
+}
+
+// BM_SlpSymmetricSwitch: both sides run the same loop and switch from the
+// same call site (see ci/bench.sh --resume-experiment): with `stacks` = 2
+// resident, with 1 slicing.
+void BM_SlpSymmetricSwitch(benchmark::State& state) {
+  start_with_clean_fp_state();
+  pingpong game(state, static_cast<std::size_t>(state.range(0)), 0, &symmetric,
+                &symmetric);
+  game.play();
+  count_switches(state);
+}
+
+#if defined(__x86_64__)
+// BM_SlpMxcsrStickyFlagsDiffer: the raw ping-pong, but the driver raises
+// PE before each switch and the echo clears it, so the live sticky flags
+// differ from the saved ones at every switch (checked before timing).
+void BM_SlpMxcsrStickyFlagsDiffer(benchmark::State& state) {
+  start_with_clean_fp_state();
+  pingpong game(state, 2, 0, &drive<fp_work::flags_differ>,
+                &echo<fp_work::flags_differ>);
+  game.play();
+  count_switches(state);
+}
+
+// BM_SlpMxcsrStickyFlagsSame: the control: the same FP work per round
+// trip, all in the driver, so the flags are equal at every switch.
+void BM_SlpMxcsrStickyFlagsSame(benchmark::State& state) {
+  start_with_clean_fp_state();
+  pingpong game(state, 2, 0, &drive<fp_work::flags_same>,
+                &echo<fp_work::flags_same>);
+  game.play();
+  count_switches(state);
+}
+#endif
+
+// --- slp: the bare assembly switch -------------------------------------------
+
+// asm_pingpong: slp_switch with the least callback that works: it stores
+// the outgoing stack pointer and hands out the other one. The floor under
+// the stack engine: what the assembly alone costs.
+struct asm_pingpong {
+  void* driver_sp = nullptr;
+  void* echo_sp = nullptr;
+  void** save_to = nullptr;   // where the outgoing sp goes
+  void* resume_at = nullptr;  // the sp to install
+};
+
+void* asm_on_switch(void* self, int op, void* sp) noexcept {
+  auto& game = *static_cast<asm_pingpong*>(self);
+  if (op == SLP_SWITCH_SAVE) {
+    *game.save_to = sp;
+    return game.resume_at;
+  }
+  return nullptr;
+}
+
+// asm_switch: from the running side to the other one.
+inline void asm_switch(asm_pingpong& game, void** save_to, void* resume_at) {
+  game.save_to = save_to;
+  game.resume_at = resume_at;
+  slp_switch(&asm_on_switch, &game);
+}
+
+// asm_echo: switches straight back, forever; abandoned with its stack.
+[[noreturn]] void asm_echo(void* self, void*) {
+  auto& game = *static_cast<asm_pingpong*>(self);
+  for (;;) asm_switch(game, &game.echo_sp, game.driver_sp);
+}
+
+// BM_SlpAsmSwitch: the floor: two stacks, slp_switch and a trivial callback,
+// no stack engine (no residency bookkeeping, no slices).
+void BM_SlpAsmSwitch(benchmark::State& state) {
+  start_with_clean_fp_state();
+  heap_stack stack(stack_size);
+  asm_pingpong game;
+  game.echo_sp = slp_init_frame(stack.top(), &asm_echo, &game);
+  asm_switch(game, &game.driver_sp, game.echo_sp);  // warm-up
+  for (auto _ : state) asm_switch(game, &game.driver_sp, game.echo_sp);
+  count_switches(state);
+}
+
+// --- the copy floor under a slicing switch -----------------------------------
+
+// BM_MemcpySliceFloor: the copying one slicing switch does, without the
+// switch: `bytes` from just below a page-aligned top (where a slice lies on
+// an execution stack) to a malloc'd buffer, and another `bytes` from a
+// second buffer back to the same place, with glibc's memcpy as
+// core/stack_slice.cpp uses it. One iteration is the copying of ONE switch.
+void BM_MemcpySliceFloor(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t page = 4096;
+  const std::size_t region = (bytes + page - 1) / page * page + page;
+  auto* stack = static_cast<std::byte*>(std::aligned_alloc(page, region));
+  auto* saved_out = static_cast<std::byte*>(std::malloc(bytes));
+  auto* saved_in = static_cast<std::byte*>(std::malloc(bytes));
+  if (stack == nullptr || saved_out == nullptr || saved_in == nullptr) {
+    state.SkipWithError("out of memory");
+  } else {
+    std::memset(stack, 1, region);
+    std::memset(saved_in, 2, bytes);
+  }
+  std::byte* slice = stack + region - bytes;
+  for (auto _ : state) {
+    std::memcpy(saved_out, slice, bytes);
+    std::memcpy(slice, saved_in, bytes);
+    benchmark::ClobberMemory();
+  }
+  std::free(saved_in);
+  std::free(saved_out);
+  std::free(stack);
+}
+
+// --- baselines ---------------------------------------------------------------
+
+#if SLP_BENCH_BOOST_CONTEXT
+namespace fcontext = boost::context::detail;
+
+// fcontext_echo: jumps straight back to whoever jumped to it, forever. The
+// benchmark abandons it with its stack: nothing on it needs destroying.
+void fcontext_echo(fcontext::transfer_t from) {
+  for (;;) from = fcontext::jump_fcontext(from.fctx, nullptr);
+}
+
+#if defined(__x86_64__)
+// fcontext_echo_clearing_flags: the echo of the flags_differ pair.
+void fcontext_echo_clearing_flags(fcontext::transfer_t from) {
+  for (;;) {
+    clear_fp_status();
+    from = fcontext::jump_fcontext(from.fctx, nullptr);
+  }
+}
+#endif
+
+// fcontext_pingpong: the thread's context drives, a fresh fcontext echoes.
+template <fp_work Work>
+void fcontext_pingpong(benchmark::State& state,
+                       void (*echo_fn)(fcontext::transfer_t)) {
+  start_with_clean_fp_state();
+  heap_stack stack(stack_size);
+  fcontext::fcontext_t echo_ctx =
+      fcontext::make_fcontext(stack.top(), stack.size, echo_fn);
+  before_switch<Work, true>();
+  echo_ctx = fcontext::jump_fcontext(echo_ctx, nullptr).fctx;  // warm-up
+#if defined(__x86_64__)
+  if constexpr (Work == fp_work::flags_differ) {
+    before_switch<Work, true>();
+    if (!inexact_differs(echo_ctx)) {
+      state.SkipWithError("MXCSR sticky flags were equal at a switch");
+    }
+  }
+#endif
+  for (auto _ : state) {
+    before_switch<Work, true>();
+    echo_ctx = fcontext::jump_fcontext(echo_ctx, nullptr).fctx;
+  }
+  count_switches(state);
+}
+
+// BM_BoostJumpFcontext: Boost.Context's own primitive, separate stacks.
+void BM_BoostJumpFcontext(benchmark::State& state) {
+  fcontext_pingpong<fp_work::none>(state, &fcontext_echo);
+}
+
+#if defined(__x86_64__)
+// BM_BoostJumpFcontextMxcsrDiffers: as BM_SlpMxcsrStickyFlagsDiffer.
+// fcontext reloads the whole saved MXCSR at every switch.
+void BM_BoostJumpFcontextMxcsrDiffers(benchmark::State& state) {
+  fcontext_pingpong<fp_work::flags_differ>(state,
+                                           &fcontext_echo_clearing_flags);
+}
+
+// BM_BoostJumpFcontextMxcsrSame: its control, as BM_SlpMxcsrStickyFlagsSame.
+void BM_BoostJumpFcontextMxcsrSame(benchmark::State& state) {
+  fcontext_pingpong<fp_work::flags_same>(state, &fcontext_echo);
+}
+#endif
+
+// BM_BoostCallcc: the public Boost.Context API: continuation::resume().
+void BM_BoostCallcc(benchmark::State& state) {
+  namespace context = boost::context;
+  start_with_clean_fp_state();
+  bool stop = false;
+  context::continuation echo_cont =
+      context::callcc([&stop](context::continuation&& caller) {
+        while (!stop) caller = caller.resume();
+        return std::move(caller);
+      });
+  for (auto _ : state) echo_cont = echo_cont.resume();
+  stop = true;
+  echo_cont = echo_cont.resume();  // the echo returns: echo_cont is empty
+  count_switches(state);
+}
+#else
+constexpr const char* boost_missing =
+    "Boost.Context missing at build time (libboost-context-dev): no baseline";
+
+void BM_BoostJumpFcontext(benchmark::State& state) {
+  state.SkipWithError(boost_missing);
+  for (auto _ : state) {
+  }
+}
+#if defined(__x86_64__)
+void BM_BoostJumpFcontextMxcsrDiffers(benchmark::State& state) {
+  BM_BoostJumpFcontext(state);
+}
+void BM_BoostJumpFcontextMxcsrSame(benchmark::State& state) {
+  BM_BoostJumpFcontext(state);
+}
+#endif
+void BM_BoostCallcc(benchmark::State& state) { BM_BoostJumpFcontext(state); }
+#endif  // SLP_BENCH_BOOST_CONTEXT
+
+// ucontext_pingpong: makecontext passes only ints, so the echo finds its
+// game through ucontext_game.
+struct ucontext_pingpong {
+  ucontext_t driver{};
+  ucontext_t echo{};
+  bool stop = false;
+};
+ucontext_pingpong* ucontext_game = nullptr;
+
+void ucontext_echo() {
+  ucontext_pingpong& game = *ucontext_game;
+  while (!game.stop) swapcontext(&game.echo, &game.driver);
+}  // returns through uc_link to the driver
+
+// BM_Swapcontext: glibc's swapcontext, which also saves and restores the
+// signal mask with a system call.
+void BM_Swapcontext(benchmark::State& state) {
+  start_with_clean_fp_state();
+  heap_stack stack(stack_size);
+  ucontext_pingpong game;
+  ucontext_game = &game;
+  getcontext(&game.echo);
+  game.echo.uc_stack.ss_sp = stack.memory;
+  game.echo.uc_stack.ss_size = stack.size;
+  game.echo.uc_link = &game.driver;
+  makecontext(&game.echo, &ucontext_echo, 0);
+  swapcontext(&game.driver, &game.echo);  // warm-up
+  for (auto _ : state) swapcontext(&game.driver, &game.echo);
+  game.stop = true;
+  swapcontext(&game.driver, &game.echo);  // the echo returns here
+  ucontext_game = nullptr;
+  count_switches(state);
+}
+
+// --- registration ------------------------------------------------------------
+
+BENCHMARK(BM_SlpRawSwitch);
+BENCHMARK(BM_SlpAsmSwitch);
+BENCHMARK(BM_BoostJumpFcontext);
+BENCHMARK(BM_BoostCallcc);
+BENCHMARK(BM_Swapcontext);
+BENCHMARK(BM_SlpSymmetricSwitch)->ArgNames({"stacks"})->Arg(2)->Arg(1);
+BENCHMARK(BM_SlpSlicingSwitch)
+    ->ArgNames({"live_bytes"})
+    ->Arg(0)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Arg(16384);
+BENCHMARK(BM_MemcpySliceFloor)
+    ->ArgNames({"bytes"})
+    ->Arg(256)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Arg(16384);
+#if defined(__x86_64__)
+BENCHMARK(BM_SlpMxcsrStickyFlagsDiffer);
+BENCHMARK(BM_SlpMxcsrStickyFlagsSame);
+BENCHMARK(BM_BoostJumpFcontextMxcsrDiffers);
+BENCHMARK(BM_BoostJumpFcontextMxcsrSame);
+#endif
+
+}  // namespace
+}  // namespace slp::bench

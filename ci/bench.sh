@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Builds the release preset and runs slp's benchmarks pinned to one CPU,
+# then prints one table (slp figure, baseline, ratio, target) and draws
+# the plots. Raw JSON, console logs and PNGs go to build/bench/.
+#
+# Usage: ci/bench.sh [--quick | --smoke] [--no-build] [--runs N] [--resume-experiment]
+#   (default)            full: 9 repetitions of >= 0.2 s each, in random
+#                        order across benchmarks; medians
+#   --quick              3 repetitions of >= 0.05 s
+#   --smoke              1 repetition of >= 0.001 s: proves every benchmark
+#                        runs (ci/test.sh); the figures mean nothing
+#   --no-build           use the binaries already in build/release
+#   --runs N             run each binary N times; the table shows the median
+#                        of the runs' medians (JSON: <name>-<i>.json)
+#   --resume-experiment  instead of the full set: the switch resuming with
+#                        `ret` (default) against `pop; jmp *%rcx`, built in
+#                        build/bench-jmp with -DSLP_RESUME_BY_JMP, several
+#                        alternating runs, side by side
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+usage() { sed -n '6,18p' "$0" | sed 's/^# \{0,1\}//'; }
+
+mode=full
+build=1
+experiment=0
+runs_wanted=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --smoke) mode=smoke ;;
+    --no-build) build=0 ;;
+    --resume-experiment) experiment=1 ;;
+    --runs)
+      runs_wanted=${2:-}
+      if ! [[ "$runs_wanted" =~ ^[1-9][0-9]*$ ]]; then
+        echo "ci/bench.sh: --runs wants a positive number" >&2
+        exit 2
+      fi
+      shift
+      ;;
+    -h | --help) usage; exit 0 ;;
+    *)
+      echo "ci/bench.sh: unknown option '$1'" >&2
+      usage >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+
+case "$mode" in
+  full) reps=9 min_time=0.2 runs=5 ;;
+  quick) reps=3 min_time=0.05 runs=2 ;;
+  smoke) reps=1 min_time=0.001 runs=1 ;;
+esac
+# Repetitions of different benchmarks in random order: load that comes and
+# goes on the other vCPU then spreads over a figure and its baseline alike.
+interleave=true
+[ "$mode" = smoke ] && interleave=false
+main_runs=${runs_wanted:-1}
+runs=${runs_wanted:-$runs}
+
+"$root/ci/install-deps.sh" bench
+
+release_dir=$root/build/release
+jmp_dir=$root/build/bench-jmp
+out=$root/build/bench
+mkdir -p "$out"
+
+if [ "$build" -eq 1 ]; then
+  cmake --preset release
+  cmake --build --preset release -j2
+fi
+if [ "$experiment" -eq 1 ] && { [ "$build" -eq 1 ] || [ ! -x "$jmp_dir/bench/switch_bench" ]; }; then
+  cmake -S "$root" -B "$jmp_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLP_WERROR=ON \
+    -DSLP_BUILD_TESTS=OFF -DSLP_BUILD_EXAMPLES=OFF -DCMAKE_ASM_FLAGS=-DSLP_RESUME_BY_JMP >/dev/null
+  cmake --build "$jmp_dir" -j2 --target switch_bench
+fi
+
+benches=(switch_bench)
+for b in "${benches[@]}"; do
+  if [ ! -x "$release_dir/bench/$b" ]; then
+    echo "ci/bench.sh: $release_dir/bench/$b is missing: build the release preset" \
+      "(cmake --preset release && cmake --build --preset release), or drop --no-build;" \
+      "the benchmarks also need libbenchmark-dev" >&2
+    exit 1
+  fi
+done
+
+# One CPU, so that the two contexts of a ping-pong never migrate.
+pin=()
+pin_note="not pinned"
+if command -v taskset >/dev/null && taskset -c 1 true 2>/dev/null; then
+  pin=(taskset -c 1)
+  pin_note="pinned to CPU 1"
+else
+  echo "ci/bench.sh: taskset -c 1 is not available here: running unpinned" >&2
+fi
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || true)
+note="$pin_note; ${cpu:-unknown CPU}"
+
+python=$(command -v python3 || true)
+
+# run BINARY JSON LOG [ARGS...]: one benchmark binary, JSON and console log.
+run() {
+  local binary=$1 json=$2 log=$3
+  shift 3
+  if ! "${pin[@]}" "$binary" --benchmark_repetitions="$reps" \
+    --benchmark_report_aggregates_only=true --benchmark_min_time="$min_time" \
+    --benchmark_enable_random_interleaving="$interleave" \
+    --benchmark_out="$json" --benchmark_out_format=json "$@" >"$log" 2>&1; then
+    echo "ci/bench.sh: $binary failed; the end of $log:" >&2
+    tail -20 "$log" >&2
+    exit 1
+  fi
+}
+
+# no_python_check JSON...: without python3, at least fail on a benchmark error.
+no_python_check() {
+  echo "ci/bench.sh: python3 not found: no table, no plots; raw JSON: $*"
+  if grep -h -A1 '"error_occurred": true' "$@" | grep '"error_message"' |
+    grep -v 'missing at build time'; then
+    echo "ci/bench.sh: a benchmark reported an error" >&2
+    return 1
+  fi
+}
+
+if [ "$experiment" -eq 1 ]; then
+  filter='^BM_Slp(RawSwitch|AsmSwitch|SymmetricSwitch|SlicingSwitch)|^BM_BoostJumpFcontext$'
+  ret_files=() jmp_files=()
+  echo "== resume experiment: ret vs pop+jmp, $runs alternating runs of $reps repetitions ($note)"
+  for i in $(seq 1 "$runs"); do
+    run "$release_dir/bench/switch_bench" "$out/resume-ret-$i.json" "$out/resume-ret-$i.log" \
+      --benchmark_filter="$filter"
+    run "$jmp_dir/bench/switch_bench" "$out/resume-jmp-$i.json" "$out/resume-jmp-$i.log" \
+      --benchmark_filter="$filter"
+    ret_files+=("$out/resume-ret-$i.json")
+    jmp_files+=("$out/resume-jmp-$i.json")
+  done
+  if [ -n "$python" ]; then
+    "$python" "$root/bench/report.py" --compare \
+      "ret=$(IFS=,; echo "${ret_files[*]}")" "jmp=$(IFS=,; echo "${jmp_files[*]}")"
+  else
+    no_python_check "${ret_files[@]}" "${jmp_files[@]}"
+  fi
+  echo "JSON: $out/resume-{ret,jmp}-*.json"
+  exit 0
+fi
+
+jsons=()
+for i in $(seq 1 "$main_runs"); do
+  for b in "${benches[@]}"; do
+    name=$b
+    [ "$main_runs" -gt 1 ] && name=$b-$i
+    echo "== $name: $mode ($reps repetitions, min time ${min_time} s, $pin_note)"
+    run "$release_dir/bench/$b" "$out/$name.json" "$out/$name.log"
+    jsons+=("$out/$name.json")
+  done
+done
+
+status=0
+if [ -n "$python" ]; then
+  "$python" "$root/bench/report.py" --plots "$out" --note "$note" "${jsons[@]}" || status=$?
+else
+  no_python_check "${jsons[@]}" || status=1
+fi
+echo "JSON: ${jsons[*]}"
+echo "console logs: $out/*.log"
+[ "$mode" = smoke ] && echo "(smoke run: one short repetition; the figures are not measurements)"
+exit "$status"

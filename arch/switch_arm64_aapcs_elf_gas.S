@@ -33,8 +33,9 @@
  * ones compiled code keeps in its own frames stay valid across slicing. On
  * cores without PAC these hint instructions are no-ops.
  *
- * FPCR: written only when the saved value differs from the live one (an
- * FPCR write can serialise the pipeline).
+ * FPCR: written only when the target's saved value differs from the live
+ * one (an FPCR write can serialise the pipeline); the live one is still
+ * what was saved on entry, kept in x21.
  */
 #if !defined(__aarch64__)
 #error "switch_arm64_aapcs_elf_gas.S is for AArch64 only"
@@ -83,8 +84,8 @@ SLP_FUNCTION(slp_switch)
         stp     d14, d15, [sp, #144]
         .cfi_offset d14, -32
         .cfi_offset d15, -24
-        mrs     x9, fpcr
-        str     x9, [sp, #160]
+        mrs     x21, fpcr               /* x21 = our FPCR, kept */
+        str     x21, [sp, #160]
 
         mov     x19, x0                 /* x19 = callback, kept across calls */
         mov     x20, x1                 /* x20 = context */
@@ -100,9 +101,8 @@ SLP_FUNCTION(slp_switch)
         mov     x2, sp
         blr     x19
 
-        ldr     x9, [sp, #160]
-        mrs     x10, fpcr
-        cmp     x9, x10
+        ldr     x9, [sp, #160]          /* the live FPCR is still x21's */
+        cmp     x9, x21
         b.ne    .Lload_fpcr             /* differs: rare */
 .Lfpcr_done:
         .cfi_remember_state

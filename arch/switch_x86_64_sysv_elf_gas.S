@@ -26,9 +26,10 @@
  * MXCSR: the psABI makes the control bits (DAZ, exception masks, rounding,
  * FZ: bits 6-15) callee-saved and the sticky status flags (bits 0-5)
  * caller-saved. Reloading a word whose sticky flags differ from the live ones
- * costs ~60 ns on recent x86 cores, so the restore compares the control bits
- * and executes ldmxcsr only when they differ, keeping the live status flags.
- * The x87 control word gets the same treatment.
+ * costs ~60 ns on recent x86 cores, so the restore compares the target's
+ * control bits (and x87 control word) with the live ones, which are still
+ * those saved on entry and kept in r13, and reloads only when they differ,
+ * keeping the live status flags.
  */
 #if !defined(__x86_64__)
 #error "switch_x86_64_sysv_elf_gas.S is for x86-64 only"
@@ -38,6 +39,9 @@
 #include "switch.h"
 
 #define MXCSR_CONTROL_BITS 0xffc0
+/* The MXCSR control bits and the whole x87 control word, as they sit in the
+   frame's first 8 bytes (MXCSR at +0, x87 CW at +4, zero padding at +6). */
+#define FP_CONTROL_MASK 0x0000ffff0000ffc0
 
 SLP_FUNCTION(slp_switch)
         SLP_LANDING_PAD
@@ -63,6 +67,8 @@ SLP_FUNCTION(slp_switch)
         .cfi_adjust_cfa_offset 8
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
+        movw    $0, 6(%rsp)
+        movq    (%rsp), %r13            /* r13 = our FP control words, kept */
 
         movq    %rdi, %rbx              /* rbx = callback, kept across calls */
         movq    %rsi, %r12              /* r12 = context */
@@ -78,17 +84,15 @@ SLP_FUNCTION(slp_switch)
         movq    %rsp, %rdx
         call    *%rbx
 
-        stmxcsr -4(%rsp)                /* red zone: live MXCSR */
-        movl    -4(%rsp), %ecx
-        xorl    (%rsp), %ecx
-        testl   $MXCSR_CONTROL_BITS, %ecx
-        jnz     .Lload_mxcsr            /* control bits differ: rare */
-.Lmxcsr_done:
-        fnstcw  -4(%rsp)                /* live x87 control word */
-        movzwl  -4(%rsp), %ecx
-        cmpw    4(%rsp), %cx
-        jne     .Lload_fpucw            /* differs: rare */
-.Lfpucw_done:
+        /* The live control words are still those saved on entry (in r13:
+           the callbacks preserve them, as the ABI requires): compare the
+           target's with them, without reading the FP state again. */
+        movq    (%rsp), %rcx
+        xorq    %r13, %rcx
+        movabsq $FP_CONTROL_MASK, %rdx
+        testq   %rdx, %rcx
+        jnz     .Lload_fp_control       /* they differ: rare */
+.Lfp_control_done:
         .cfi_remember_state
         addq    $8, %rsp
         .cfi_adjust_cfa_offset -8
@@ -120,7 +124,8 @@ SLP_FUNCTION(slp_switch)
 #endif
         .cfi_restore_state
 
-.Lload_mxcsr:                           /* saved control bits, live status */
+.Lload_fp_control:                      /* target's control bits, live status */
+        stmxcsr -4(%rsp)                /* red zone */
         movl    -4(%rsp), %ecx
         andl    $~MXCSR_CONTROL_BITS, %ecx
         movl    (%rsp), %edx
@@ -128,10 +133,8 @@ SLP_FUNCTION(slp_switch)
         orl     %edx, %ecx
         movl    %ecx, -4(%rsp)
         ldmxcsr -4(%rsp)
-        jmp     .Lmxcsr_done
-.Lload_fpucw:
         fldcw   4(%rsp)
-        jmp     .Lfpucw_done
+        jmp     .Lfp_control_done
 SLP_END(slp_switch)
 
 

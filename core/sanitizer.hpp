@@ -36,11 +36,11 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+// Valgrind annotations are compiled in with -DSLP_VALGRIND (the CMake option
+// of the same name); outside valgrind they cost a few instructions.
+#if defined(SLP_VALGRIND)
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
-#define SLP_VALGRIND 1
-#endif
 #endif
 
 namespace slp::core::sanitizer {
@@ -98,6 +98,16 @@ inline void tsan_destroy([[maybe_unused]] void* fiber) noexcept {
 inline void tsan_switch_to([[maybe_unused]] void* fiber) noexcept {
 #if defined(SLP_TSAN)
   __tsan_switch_to_fiber(fiber, 0);
+#endif
+}
+
+// stack_reusable: tell valgrind that [lo, hi), below the stack pointer of
+// the context being restored on that stack, is addressable again: its stack
+// tracking marked it dead when another tasklet's frames left it.
+inline void stack_reusable([[maybe_unused]] void* lo,
+                           [[maybe_unused]] std::size_t n) noexcept {
+#if defined(SLP_VALGRIND)
+  VALGRIND_MAKE_MEM_UNDEFINED(lo, n);
 #endif
 }
 

@@ -309,6 +309,14 @@ void* stack_engine::save_step(std::byte* sp) noexcept {
   if (from.state == context::status::running) {
     from.state = context::status::suspended;
   }
+  if (home != nullptr && home != from.home) {
+    // The RESTORE step's call lands just below the target's stack pointer,
+    // on another stack than ours.
+    auto* target_sp = to.state == context::status::fresh
+                          ? home->top() - SLP_FRAME_SIZE
+                          : static_cast<std::byte*>(to.sp);
+    sanitizer::stack_reusable(target_sp - 512, 512);
+  }
   if (to.state == context::status::fresh) {
     return home->top() - SLP_FRAME_SIZE;
   }
@@ -322,6 +330,11 @@ void* stack_engine::restore_step() noexcept {
   context& to = *to_;
   execution_stack* home = to.home;
   if (home != nullptr && home->resident != &to) {
+    // The frames go back where valgrind may have seen others' frames die.
+    auto* sp = static_cast<std::byte*>(to.state == context::status::fresh
+                                           ? home->top() - SLP_FRAME_SIZE
+                                           : to.sp);
+    sanitizer::stack_reusable(sp, static_cast<std::size_t>(home->top() - sp));
     if (to.state == context::status::fresh) {
       // Frames of a tasklet that finished here never returned: under ASan
       // their redzones are still poisoned.

@@ -274,6 +274,9 @@ TEST(StackSliceTest, SignalStormDuringDeepSwitchingLeavesChecksumsIntact) {
   for (auto& f : fibers) engine.transfer(main, *f);
   itimerval off{};
   setitimer(ITIMER_REAL, &off, nullptr);
+  struct sigaction ignore {};  // a signal still in flight must not kill us
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGALRM, &ignore, nullptr);
   sigaction(SIGALRM, &old_sa, nullptr);
   EXPECT_EQ(bad, (std::vector<int>{0, 0, 0}));
   EXPECT_GE(signals_seen.load(), 100)

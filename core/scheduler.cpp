@@ -364,21 +364,25 @@ void scheduler::switch_to_current() {
     release_pending();
     return;
   }
+  stack_engine& stacks = engine();
   notify_schedule(&prev, &next);
   if (watchdog_.active) rearm_watchdog();
   eh_globals& globals = *eh_;
   prev.eh = globals;
   globals = next.eh;
   running_ = &next;
-  try {
-    engine().transfer(prev, next);
-  } catch (...) {  // no switch happened (out of memory): put it all back
+  void* unused = nullptr;
+  if (!stacks.try_transfer(prev, next, nullptr, &unused)) {
+    // No switch happened (no memory for a slice): put it all back. This is
+    // outside any catch block, so restoring the caller's own C++ exception
+    // state cannot disturb an exception being handled.
     switch_failed_ = true;
     running_ = &prev;
     globals = prev.eh;
     undo();
     release_pending();
-    throw;
+    if (watchdog_.active) rearm_watchdog();
+    throw std::bad_alloc();
   }
   after_switch();
 }

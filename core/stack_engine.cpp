@@ -211,8 +211,19 @@ void stack_engine::stack_bounds(const context& c, void** bottom,
 }
 
 void* stack_engine::transfer(context& from, context& to, void* value) {
+  void* result = nullptr;
+  if (!try_transfer(from, to, value, &result)) throw std::bad_alloc();
+  return result;
+}
+
+bool stack_engine::try_transfer(context& from, context& to, void* value,
+                                void** result) noexcept {
   if (to.state == context::status::fresh && to.home == nullptr) {
-    to.home = choose_home();
+    try {
+      to.home = choose_home();
+    } catch (...) {  // no memory for an execution stack
+      return false;
+    }
   }
   from_ = &from;
   to_ = &to;
@@ -225,13 +236,13 @@ void* stack_engine::transfer(context& from, context& to, void* value) {
   sanitizer::start_switch(&fake_stack, bottom, size);
 #endif
   announce_to_tsan(from, to);
-  void* result = slp_switch(&stack_engine::on_switch, this);
+  *result = slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
   if (save_failed_) {  // the SAVE step could not allocate: no switch
     save_failed_ = false;
-    throw std::bad_alloc();
+    return false;
   }
-  return result;
+  return true;
 }
 
 void stack_engine::finish(context& from, context& to, void* value) noexcept {

@@ -41,6 +41,11 @@ class stack_engine {
   // suspended). Throws std::bad_alloc, with nothing changed and no switch,
   // when the slice to be saved cannot be allocated.
   void* transfer(context& from, context& to, void* value = nullptr);
+  // try_transfer: the same, but a switch that cannot happen returns false
+  // (nothing changed) instead of throwing, for callers that must repair
+  // state outside any catch block.
+  [[nodiscard]] bool try_transfer(context& from, context& to, void* value,
+                                  void** result) noexcept;
 
   // finish: `from` has finished for good; switches to `to` and never
   // returns. The caller may free `from` once `to` runs.

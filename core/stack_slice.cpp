@@ -7,12 +7,18 @@
 
 namespace slp::core {
 
+namespace {
+void* system_allocate(std::size_t bytes) noexcept { return std::malloc(bytes); }
+}  // namespace
+
+void* (*stack_slice::allocate)(std::size_t) noexcept = &system_allocate;
+
 stack_slice::~stack_slice() { release(); }
 
 bool stack_slice::save(const std::byte* from, std::size_t size) noexcept {
   if (size > capacity_ || capacity_ - size > slack_limit(size)) {
     const std::size_t fitted = (size + granule - 1) / granule * granule;
-    auto* fresh = static_cast<std::byte*>(std::malloc(fitted));
+    auto* fresh = static_cast<std::byte*>(allocate(fitted));
     if (fresh == nullptr) return false;
     std::free(data_);
     data_ = fresh;

@@ -48,6 +48,10 @@ class stack_slice {
   // The allocation granule of slice buffers.
   static constexpr std::size_t granule = 16;
 
+  // allocate: how slice buffers are obtained (std::malloc); the fault
+  // tests replace it to inject failures. Called only when a buffer grows.
+  static void* (*allocate)(std::size_t bytes) noexcept;
+
  private:
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;

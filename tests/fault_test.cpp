@@ -1,0 +1,189 @@
+// Faults and hostile conditions (issue 9): an allocation that fails while a
+// stack slice is saved gives a clean std::bad_alloc in the switching
+// tasklet with nothing changed; kills whose unwinding switches, or turns
+// into another exception, end where the contract says.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/stack_slice.hpp"
+#include "test_support.hpp"
+
+namespace slp::test {
+namespace {
+
+class FaultTest : public SlpTest {};
+
+// The next `failures_left` slice allocations fail.
+std::atomic<int> failures_left{0};
+
+void* failing_allocate(std::size_t bytes) noexcept {
+  if (failures_left.load() > 0) {
+    failures_left.fetch_sub(1);
+    return nullptr;
+  }
+  return std::malloc(bytes);
+}
+
+struct allocation_failures {
+  explicit allocation_failures(int n) {
+    failures_left = n;
+    core::stack_slice::allocate = &failing_allocate;
+  }
+  ~allocation_failures() { failures_left = 0; }
+};
+
+// on_one_stack: runs `body` in a fresh thread whose scheduler has a single
+// execution stack, so that every switch between tasklets saves a slice.
+template <class F>
+void on_one_stack(F body) {
+  std::thread([&] {
+    config cfg;
+    cfg.stack_count = 1;
+    configure(cfg);
+    body();
+  }).join();
+}
+
+TEST_F(FaultTest, FailedSliceSaveInScheduleIsACleanBadAlloc) {
+  on_one_stack([] {
+    trace log;
+    std::vector<std::uint64_t> ring_before, ring_after;
+    tasklet a{[&] {
+      log.push_back("a starts");
+      ring_before = ring();
+      {
+        allocation_failures fail(1);
+        try {
+          schedule();  // b needs the only stack: a's slice cannot be saved
+          log.push_back("a: no error");
+        } catch (const std::bad_alloc&) {
+          log.push_back("a: bad_alloc");
+        }
+      }
+      ring_after = ring();
+      schedule();  // now it works
+      log.push_back("a again");
+    }};
+    tasklet b{[&] { log.push_back("b runs"); }};
+    a();
+    b();
+    run();
+    EXPECT_EQ(log, (trace{"a starts", "a: bad_alloc", "b runs", "a again"}));
+    EXPECT_EQ(ring_after, ring_before) << "the runnables are as they were";
+    EXPECT_FALSE(a.alive());
+    EXPECT_FALSE(b.alive());
+  });
+}
+
+TEST_F(FaultTest, FailedSliceSaveInAHandOffKeepsTheValueAndTheQueue) {
+  on_one_stack([] {
+    channel<std::string> ch;
+    std::string got;
+    std::string left_with_sender;
+    int balance_after_failure = 99;
+    tasklet receiver{[&] { got = ch.receive(); }};
+    tasklet sender{[&] {
+      std::string value(300, 'x');
+      {
+        allocation_failures fail(1);
+        try {
+          ch.send(std::move(value));  // preference -1: switches to the receiver
+        } catch (const std::bad_alloc&) {
+          left_with_sender = value;
+          balance_after_failure = ch.balance();
+        }
+      }
+      ch.send(std::string(200, 'y'));
+    }};
+    receiver();
+    sender();
+    run();
+    EXPECT_EQ(left_with_sender, std::string(300, 'x')) << "the value went back";
+    EXPECT_EQ(balance_after_failure, -1) << "the receiver still waits";
+    EXPECT_EQ(got, std::string(200, 'y'));
+    EXPECT_EQ(ch.balance(), 0);
+  });
+}
+
+// A kill whose unwinding switches: the destructor yields, the killer runs
+// on, and the unwinding completes when the tasklet runs again.
+TEST_F(FaultTest, KillWhoseUnwindingSwitchesCompletesLater) {
+  trace log;
+  struct yields_while_destroyed {
+    trace* log;
+    ~yields_while_destroyed() {
+      log->push_back("dtor: uncaught " +
+                     std::to_string(std::uncaught_exceptions()));
+      schedule();
+      log->push_back("dtor done");
+    }
+  };
+  tasklet t{[&] {
+    yields_while_destroyed guard{&log};
+    schedule_remove();
+  }};
+  t();
+  t.run();
+  t.kill();
+  log.push_back("main after kill");
+  EXPECT_TRUE(t.alive()) << "still unwinding";
+  run();
+  EXPECT_FALSE(t.alive());
+  EXPECT_EQ(log, (trace{"dtor: uncaught 1", "main after kill", "dtor done"}));
+}
+
+// A tasklet that turns its kill into another exception ends with that
+// exception, which reaches the killer (main) as an uncaught one.
+TEST_F(FaultTest, KillTurnedIntoAnotherExceptionReachesTheKiller) {
+  tasklet t{[] {
+    try {
+      schedule_remove();
+    } catch (const tasklet_exit&) {
+      throw std::runtime_error("refused to die quietly");
+    }
+  }};
+  t();
+  t.run();
+  expect_error<std::runtime_error>([&] { t.kill(); }, "refused to die quietly");
+  EXPECT_FALSE(t.alive());
+}
+
+// An exception thrown and caught inside a destructor during a kill does
+// not disturb the unwinding.
+TEST_F(FaultTest, ExceptionCaughtInsideADestructorDuringKill) {
+  bool caught_inside = false;
+  bool unwound = false;
+  struct noisy {
+    bool* caught;
+    bool* done;
+    ~noisy() {
+      try {
+        throw std::logic_error("inside a destructor");
+      } catch (const std::logic_error&) {
+        *caught = true;
+      }
+      *done = true;
+    }
+  };
+  tasklet t{[&] {
+    noisy n{&caught_inside, &unwound};
+    schedule_remove();
+  }};
+  t();
+  t.run();
+  t.kill();
+  EXPECT_TRUE(caught_inside);
+  EXPECT_TRUE(unwound);
+  EXPECT_FALSE(t.alive());
+}
+
+}  // namespace
+}  // namespace slp::test

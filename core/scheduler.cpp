@@ -512,6 +512,18 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     current_ = &watchdog;
   } else if (run_count_ == 0) {
     tasklet_impl& watchdog = innermost_watchdog();
+    if (watchdog.is_blocked() && others_could_wake()) {
+      // Another thread may still wake the waiting watchdog (or main): the
+      // ending tasklet's thread sleeps until something can run here.
+      while (run_count_ == 0) {
+        const bool woken = idle_wait();
+        drain_incoming();
+        if (!woken) break;
+      }
+    }
+  }
+  if (run_count_ == 0) {
+    tasklet_impl& watchdog = innermost_watchdog();
     const int direction = watchdog.blocked.load(std::memory_order_relaxed);
     if (direction != 0 && unblock_locked(watchdog)) {
       watchdog.bomb = std::make_exception_ptr(deadlock_error(

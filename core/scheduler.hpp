@@ -105,7 +105,7 @@ class scheduler {
   // --- threads (core/threads.cpp) ---
   // A request from another thread, applied by this scheduler's thread.
   struct remote_request {
-    enum kind_t { make_runnable, deliver, remove } kind;
+    enum kind_t { make_runnable, run_next, deliver, remove } kind;
     tasklet_impl* tasklet;  // carries a reference
     std::exception_ptr exception;
   };
@@ -246,6 +246,8 @@ class scheduler {
   std::vector<remote_request> incoming_;  // under remote_mutex_
   std::atomic<bool> has_incoming_{false};
   bool idle_ = false;  // asleep in idle_wait(); under remote_mutex_
+  bool counted_idle_ =
+      false;  // counted in the registry's idle; under its mutex
   // The watchdog of the outermost run() with a timeout or time budget.
   struct watchdog_state {
     bool active = false;

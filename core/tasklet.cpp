@@ -163,9 +163,9 @@ void tasklet::run() {
   static constexpr const char* op = "slp::tasklet::run";
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->run(*impl_, false);
-  } else {  // made runnable in its own thread; the caller does not switch
-    core::scheduler::post_to_owner(
-        *impl_, core::scheduler::remote_request::make_runnable);
+  } else {  // runs next in its own thread; the caller does not switch
+    core::scheduler::post_to_owner(*impl_,
+                                   core::scheduler::remote_request::run_next);
   }
 }
 

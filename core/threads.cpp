@@ -111,6 +111,12 @@ void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
   std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
   owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
   owner->has_incoming_.store(true, std::memory_order_release);
+  // A sleeper with a request is awake from now on, as far as deadlock
+  // detection is concerned, even before its thread gets to run.
+  if (owner->counted_idle_) {
+    owner->counted_idle_ = false;
+    --r.idle;
+  }
   if (owner->idle_) owner->remote_wake_.notify_one();
 }
 
@@ -130,6 +136,15 @@ void scheduler::apply_incoming() {
       switch (q.kind) {
         case remote_request::make_runnable:
           if (t.set_up && !t.scheduled()) link_tail(t);
+          break;
+        case remote_request::run_next:  // a remote run(): it goes first
+          if (t.set_up && !t.scheduled()) {
+            if (current_ != nullptr) {
+              link_after_current(t);
+            } else {
+              link_tail(t);
+            }
+          }
           break;
         case remote_request::deliver:
           if (t.set_up) {
@@ -156,13 +171,17 @@ bool scheduler::idle_wait() {
   std::uint64_t epoch;
   {
     std::lock_guard<std::mutex> lock(r.mutex);
+    {
+      std::lock_guard<std::mutex> inbox(remote_mutex_);
+      if (!incoming_.empty()) return true;
+    }
     if (r.idle + 1 >= r.alive.load(std::memory_order_relaxed)) {
       // The last awake thread: nobody else could post. (What it does with
       // its deadlock_error may still wake the sleepers.)
-      std::lock_guard<std::mutex> inbox(remote_mutex_);
-      return !incoming_.empty();
+      return false;
     }
     ++r.idle;
+    counted_idle_ = true;
     epoch = r.deadlock_epoch.load(std::memory_order_relaxed);
   }
   bool woken = true;
@@ -179,7 +198,10 @@ bool scheduler::idle_wait() {
     idle_ = false;
   }
   std::lock_guard<std::mutex> lock(r.mutex);
-  --r.idle;
+  if (counted_idle_) {  // unless a poster has already counted us awake
+    counted_idle_ = false;
+    --r.idle;
+  }
   return woken;
 }
 

@@ -401,12 +401,17 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
                            int direction) {
   tasklet_impl& self = *running_;
   tasklet_impl* next = nullptr;
+  tasklet_impl* fallback = nullptr;  // woken if the wait turns out vain
   bool sleep = false;
   if (run_count_ > 1) {
     next = self.next;
   } else {
     tasklet_impl& watchdog = innermost_watchdog();
-    if (&watchdog != &self && !watchdog.is_blocked()) {
+    if (&watchdog != &self && !watchdog.is_blocked() &&
+        watchdog.waits_for_threads && others_could_wake()) {
+      sleep = true;  // run(threadblock): wait for work from other threads
+      fallback = &watchdog;
+    } else if (&watchdog != &self && !watchdog.is_blocked()) {
       next = &watchdog;  // floating: woken, its run() returns
     } else if (&watchdog == &self && ch == nullptr) {
       return;  // main alone parks: it stays and returns at once
@@ -431,7 +436,7 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
     paused_self_ = &self;
   }
   if (sleep) {
-    wait_for_work(operation, ch);
+    wait_for_work(operation, ch, fallback);
     return;
   }
   if (!next->in_ring) link_tail(*next);
@@ -441,12 +446,17 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
 
 // wait_for_work: nothing can run in this thread; sleep until another
 // thread makes a tasklet runnable (perhaps the sleeping one itself).
-void scheduler::wait_for_work(const char* operation, channel_state* ch) {
+void scheduler::wait_for_work(const char* operation, channel_state* ch,
+                              tasklet_impl* fallback) {
   tasklet_impl& self = *running_;
   for (;;) {
     const bool woken = idle_wait();
     drain_incoming();
     if (run_count_ > 0) break;
+    if (!woken && fallback != nullptr) {  // run(threadblock) gives up
+      link_tail(*fallback);
+      break;
+    }
     if (!woken) {  // no thread could ever wake this one: undo, then fail
       if (ch == nullptr || unblock_locked(self)) {
         ring_insert_after(self, nullptr);
@@ -512,7 +522,8 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     current_ = &watchdog;
   } else if (run_count_ == 0) {
     tasklet_impl& watchdog = innermost_watchdog();
-    if (watchdog.is_blocked() && others_could_wake()) {
+    if ((watchdog.is_blocked() || watchdog.waits_for_threads) &&
+        others_could_wake()) {
       // Another thread may still wake the waiting watchdog (or main): the
       // ending tasklet's thread sleeps until something can run here.
       while (run_count_ == 0) {
@@ -651,6 +662,15 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   if (in_hook_) throw error(message(op, "run() is not allowed inside a hook"));
   drain_incoming();
   tasklet_impl& caller = *running_;
+  if (run_count_ == 1 && options.threadblock) {
+    // Nothing here yet: wait for other threads to send work, unless no
+    // thread could.
+    while (run_count_ == 1 && others_could_wake()) {
+      const bool woken = idle_wait();
+      drain_incoming();
+      if (!woken) break;
+    }
+  }
   if (run_count_ == 1) return std::nullopt;  // no switch: nothing to check
   check_switch(op);
   // Only the outermost run() with a timeout owns the watchdog; nested ones
@@ -669,11 +689,14 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   begin();
   watchdogs_.push_back(add_ref(&caller));
   ++caller.nesting;
+  const bool waited_for_threads =
+      std::exchange(caller.waits_for_threads, options.threadblock);
   unlink(caller);
   tasklet_impl* victim = nullptr;
   try {
     switch_to_current();
   } catch (...) {
+    caller.waits_for_threads = waited_for_threads;
     if (owns_watchdog) {
       victim = std::exchange(watchdog_.interrupted, nullptr);
       watchdog_.active = false;
@@ -683,6 +706,7 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
     pop_watchdog(caller);
     throw;
   }
+  caller.waits_for_threads = waited_for_threads;
   if (owns_watchdog) {
     victim = std::exchange(watchdog_.interrupted, nullptr);
     watchdog_.active = false;
@@ -823,6 +847,12 @@ void scheduler::engine_forget(tasklet_impl& t) noexcept {
 
 void release(tasklet_impl* t) noexcept {
   if (t == nullptr) return;
+  // Read before the decrement: afterwards another thread may free `t`,
+  // unless the scheduler's own reference is the one left, which only this
+  // thread (its owner) can drop, and only this thread changes set_up.
+  scheduler* s = t->owner.load(std::memory_order_relaxed);
+  const bool alive_here =
+      s != nullptr && s == scheduler::if_exists() && t->set_up && !t->is_main;
   const std::size_t before = t->refs.fetch_sub(1, std::memory_order_acq_rel);
   if (before == 1) {
     delete t;
@@ -830,11 +860,7 @@ void release(tasklet_impl* t) noexcept {
   }
   // Only the scheduler's reference is left: if nothing can run the
   // tasklet again, the scheduler disposes of it (API.md §3.4).
-  scheduler* s = t->owner.load(std::memory_order_relaxed);
-  if (before == 2 && s != nullptr && s == scheduler::if_exists() && t->set_up &&
-      !t->is_main && !t->scheduled()) {
-    s->discard_unreachable(*t);
-  }
+  if (before == 2 && alive_here && !t->scheduled()) s->discard_unreachable(*t);
 }
 
 // --- process-wide ---

@@ -170,7 +170,8 @@ class scheduler {
   // thread sleeps until another thread makes something runnable; with
   // nothing that could ever wake it, deadlock_error and nothing changed.
   void leave_ring(const char* operation, channel_state* ch, int direction);
-  void wait_for_work(const char* operation, channel_state* ch);
+  void wait_for_work(const char* operation, channel_state* ch,
+                     tasklet_impl* fallback = nullptr);
   void register_thread();
   void unregister_thread() noexcept;
   static bool others_could_wake() noexcept;

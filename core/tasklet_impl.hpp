@@ -79,7 +79,8 @@ struct tasklet_impl : context {
   bool atomic = false;
   bool ignore_nesting = false;
   bool block_trap = false;
-  bool orphan = false;  // unreachable, but could not be killed yet
+  bool waits_for_threads = false;  // inside run(threadblock)
+  bool orphan = false;             // unreachable, but could not be killed yet
 
   // live_count: tasklet objects that exist now, in the whole process (for
   // the tests' leak checks).

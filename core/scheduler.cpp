@@ -802,9 +802,9 @@ void scheduler::pop_watchdog(tasklet_impl& caller) noexcept {
   std::size_t i = watchdogs_.size();
   while (i > 0 && watchdogs_[i - 1] != &caller) --i;
   if (i == 0) return;  // an outer watchdog woke and popped it already
-  // Deeper watchdogs woken past are put back to be woken later; their own
-  // run() has not returned yet.
-  for (std::size_t j = i; j < watchdogs_.size(); ++j) {
+  // Deeper watchdogs woken past are put back to be woken later, innermost
+  // first, as Stackless pops them; their own run() has not returned yet.
+  for (std::size_t j = watchdogs_.size(); j-- > i;) {
     tasklet_impl& deeper = *watchdogs_[j];
     if (!deeper.scheduled() && deeper.set_up) link_tail(deeper);
     to_release_.push_back(&deeper);

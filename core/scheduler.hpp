@@ -105,7 +105,7 @@ class scheduler {
   // --- threads (core/threads.cpp) ---
   // A request from another thread, applied by this scheduler's thread.
   struct remote_request {
-    enum kind_t { make_runnable, run_next, deliver, remove } kind;
+    enum kind_t { make_runnable, run_next, deliver, pause } kind;
     tasklet_impl* tasklet;  // carries a reference
     std::exception_ptr exception;
   };

@@ -154,7 +154,7 @@ tasklet& tasklet::remove() {
     s->remove(*impl_);
   } else {
     core::scheduler::post_to_owner(*impl_,
-                                   core::scheduler::remote_request::remove);
+                                   core::scheduler::remote_request::pause);
   }
   return *this;
 }

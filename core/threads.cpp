@@ -153,7 +153,7 @@ void scheduler::apply_incoming() {
             if (!t.in_ring) link_tail(t);
           }
           break;
-        case remote_request::remove:
+        case remote_request::pause:
           if (t.in_ring && &t != running_) unlink(t);
           break;
       }

@@ -10,7 +10,7 @@ cd "$root"
 "$root/ci/install-deps.sh" test
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(dev asan aarch64-qemu install-consumer bench-smoke format)
+[ ${#presets[@]} -eq 0 ] && presets=(dev asan tsan aarch64-qemu aarch64-qemu-asan valgrind fuzz install-consumer bench-smoke format)
 jobs=$(nproc)
 passed=0
 failed=0
@@ -59,6 +59,38 @@ install_consumer() {
   "$consumer/install_consumer"
 }
 
+# valgrind_memcheck: every test binary of the valgrind preset under memcheck:
+# no error, no leak, no "client switching stacks" warning. Death tests fork
+# and abort on purpose, and valgrind's CPU emulation does not honour SSE
+# rounding modes in arithmetic, so those few tests run elsewhere only.
+valgrind_memcheck() {
+  local dir=$root/build/valgrind log status=0
+  cmake --preset valgrind >/dev/null
+  cmake --build --preset valgrind -j"$jobs"
+  for bin in "$dir"/tests/*_test; do
+    [ -x "$bin" ] || continue
+    log=$(mktemp)
+    if [ "$(basename "$bin")" = c_api_test ]; then
+      valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$bin" >"$log" 2>&1 || status=1
+    else
+      valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$bin" --gtest_filter='-*Death*:*FpRoundingMode*' >"$log" 2>&1 || status=1
+    fi
+    if grep -q 'switching stacks' "$log"; then status=1; fi
+    echo "   $(basename "$bin"): $(grep -cE '^\[       OK' "$log") tests under memcheck, status $status"
+    [ $status -eq 0 ] || { tail -40 "$log"; rm -f "$log"; return 1; }
+    rm -f "$log"
+  done
+}
+
+# fuzz_smoke: the libFuzzer target over the scheduler's operation language
+# (clang), 10,000 inputs from the seed corpus.
+fuzz_smoke() {
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j"$jobs" --target scheduler_fuzz
+  ctest --test-dir "$root/build/fuzz" -R scheduler_fuzz_smoke --output-on-failure
+}
+
 bench_smoke() {
   cmake --preset release >/dev/null
   cmake --build --preset release -j"$jobs"
@@ -74,6 +106,8 @@ format_check() {
 for p in "${presets[@]}"; do
   case "$p" in
     install-consumer) check "install consumer: find_package(slp) from the installed tree" install_consumer ;;
+    valgrind) check "valgrind memcheck of every test binary" valgrind_memcheck ;;
+    fuzz) check "libFuzzer smoke run of the scheduler fuzz target" fuzz_smoke ;;
     bench-smoke) check "benchmark smoke run" bench_smoke ;;
     format) check "clang-format" format_check ;;
     *) run_ctest "$p" ;;

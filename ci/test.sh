@@ -72,6 +72,9 @@ valgrind_memcheck() {
     log=$(mktemp)
     if [ "$(basename "$bin")" = c_api_test ]; then
       valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$bin" >"$log" 2>&1 || status=1
+    elif [ "$(basename "$bin")" = model_test ]; then
+      valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$bin" --programs 300 --seed 1 >"$log" 2>&1 || status=1
     else
       valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$bin" --gtest_filter='-*Death*:*FpRoundingMode*' >"$log" 2>&1 || status=1

@@ -240,6 +240,7 @@ bool stack_engine::try_transfer(context& from, context& to, void* value,
   sanitizer::finish_switch(fake_stack);
   if (save_failed_) {  // the SAVE step could not allocate: no switch
     save_failed_ = false;
+    sanitizer::tsan_switch_to(from.tsan_fiber);  // still `from`, after all
     return false;
   }
   return true;

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Builds the release preset and runs slp's benchmarks pinned to one CPU,
-# then prints one table (slp figure, baseline, ratio, target) and draws
-# the plots. Raw JSON, console logs and PNGs go to build/bench/.
+# then prints one table (each slp figure, its baseline, the ratio, the
+# target and its verdict) and draws the plots. Raw JSON, console logs, plot
+# data and PNGs go to build/bench/.
 #
-# Usage: ci/bench.sh [--quick | --smoke] [--no-build] [--runs N] [--resume-experiment]
+# Usage: ci/bench.sh [--quick | --smoke] [--huge] [--no-build] [--runs N]
+#                    [--bench NAME]... [--resume-experiment]
 #   (default)            full: 9 repetitions of >= 0.2 s each, in random
-#                        order across benchmarks; medians
-#   --quick              3 repetitions of >= 0.05 s
-#   --smoke              1 repetition of >= 0.001 s: proves every benchmark
-#                        runs (ci/test.sh); the figures mean nothing
+#                        order across benchmarks; medians; up to 1 M
+#                        tasklets (~7 min)
+#   --quick              3 repetitions of >= 0.05 s, up to 100 k tasklets
+#                        (~35 s)
+#   --smoke              1 repetition of >= 0.001 s, up to 1 k tasklets
+#                        (~1 s): proves every benchmark runs (ci/test.sh);
+#                        the figures mean nothing
+#   --huge               also 10 M parked tasklets in memory_bench (64 B and
+#                        256 B live: ~7 and ~9 GiB, ~1.5 min more)
 #   --no-build           use the binaries already in build/release
-#   --runs N             run each binary N times; the table shows the median
-#                        of the runs' medians (JSON: <name>-<i>.json)
+#   --runs N             run each timing binary N times; the table shows the
+#                        median of the runs' medians (JSON: <name>-<i>.json);
+#                        memory_bench runs once
+#   --bench NAME         run only this binary (switch_bench, tasklet_bench,
+#                        channel_bench, memory_bench); repeatable
 #   --resume-experiment  instead of the full set: the switch resuming with
 #                        `ret` (default) against `pop; jmp *%rcx`, built in
 #                        build/bench-jmp with -DSLP_RESUME_BY_JMP, several
@@ -20,18 +30,31 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-usage() { sed -n '6,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,29p' "$0" | sed 's/^# \{0,1\}//'; }
 
+all_benches=(switch_bench tasklet_bench channel_bench memory_bench)
 mode=full
 build=1
 experiment=0
+huge=0
 runs_wanted=
+benches=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
     --smoke) mode=smoke ;;
+    --huge) huge=1 ;;
     --no-build) build=0 ;;
     --resume-experiment) experiment=1 ;;
+    --bench)
+      wanted=${2:-}
+      if ! [[ " ${all_benches[*]} " == *" $wanted "* ]] || [ -z "$wanted" ]; then
+        echo "ci/bench.sh: --bench wants one of: ${all_benches[*]}" >&2
+        exit 2
+      fi
+      benches+=("$wanted")
+      shift
+      ;;
     --runs)
       runs_wanted=${2:-}
       if ! [[ "$runs_wanted" =~ ^[1-9][0-9]*$ ]]; then
@@ -51,10 +74,12 @@ while [ $# -gt 0 ]; do
 done
 
 case "$mode" in
-  full) reps=9 min_time=0.2 runs=5 ;;
-  quick) reps=3 min_time=0.05 runs=2 ;;
-  smoke) reps=1 min_time=0.001 runs=1 ;;
+  full) reps=9 min_time=0.2 runs=5 max_tasklets=1000000 ;;
+  quick) reps=3 min_time=0.05 runs=2 max_tasklets=100000 ;;
+  smoke) reps=1 min_time=0.001 runs=1 max_tasklets=1000 ;;
 esac
+[ "$huge" -eq 1 ] && max_tasklets=10000000
+[ ${#benches[@]} -eq 0 ] && benches=("${all_benches[@]}")
 # Repetitions of different benchmarks in random order: load that comes and
 # goes on the other vCPU then spreads over a figure and its baseline alike.
 interleave=true
@@ -79,7 +104,6 @@ if [ "$experiment" -eq 1 ] && { [ "$build" -eq 1 ] || [ ! -x "$jmp_dir/bench/swi
   cmake --build "$jmp_dir" -j2 --target switch_bench
 fi
 
-benches=(switch_bench)
 for b in "${benches[@]}"; do
   if [ ! -x "$release_dir/bench/$b" ]; then
     echo "ci/bench.sh: $release_dir/bench/$b is missing: build the release preset" \
@@ -100,6 +124,21 @@ else
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || true)
 note="$pin_note; ${cpu:-unknown CPU}"
+
+# other_cpus_ticks: busy and total jiffies of every CPU but the pinned one,
+# from /proc/stat. On this 2-vCPU VM the other vCPU's load changes figures
+# on CPU 1 by up to 1.5x (docs/PERFORMANCE.md, "Noise"), so the table says
+# how busy it was.
+other_cpus_ticks() {
+  awk -v pinned="cpu${pin[2]:-none}" '
+    /^cpu[0-9]/ && $1 != pinned {
+      total = 0
+      for (i = 2; i <= NF; i++) total += $i
+      busy += total - $5 - $6
+      all += total
+    }
+    END { print busy + 0, all + 0 }' /proc/stat 2>/dev/null || echo "0 0"
+}
 
 python=$(command -v python3 || true)
 
@@ -150,15 +189,28 @@ if [ "$experiment" -eq 1 ]; then
 fi
 
 jsons=()
+read -r busy_before all_before < <(other_cpus_ticks)
 for i in $(seq 1 "$main_runs"); do
   for b in "${benches[@]}"; do
     name=$b
-    [ "$main_runs" -gt 1 ] && name=$b-$i
-    echo "== $name: $mode ($reps repetitions, min time ${min_time} s, $pin_note)"
-    run "$release_dir/bench/$b" "$out/$name.json" "$out/$name.log"
+    if [ "$b" = memory_bench ]; then
+      [ "$i" -gt 1 ] && continue  # deterministic enough, and heavy: once
+      echo "== $name: $mode (one forked measurement per case, up to $max_tasklets tasklets, $pin_note)"
+    else
+      [ "$main_runs" -gt 1 ] && name=$b-$i
+      echo "== $name: $mode ($reps repetitions, min time ${min_time} s, $pin_note)"
+    fi
+    rm -f "$out/$name.json"
+    run "$release_dir/bench/$b" "$out/$name.json" "$out/$name.log" \
+      --slp_max_tasklets="$max_tasklets"
     jsons+=("$out/$name.json")
   done
 done
+
+read -r busy_after all_after < <(other_cpus_ticks)
+if [ "$all_after" -gt "$all_before" ]; then
+  note="$note; other CPUs $(((busy_after - busy_before) * 100 / (all_after - all_before)))% busy"
+fi
 
 status=0
 if [ -n "$python" ]; then

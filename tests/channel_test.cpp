@@ -49,38 +49,6 @@ std::vector<std::uint64_t> queue_ids(const channel<T>& c) {
   return out;
 }
 
-// destructor_counter: RAII on a tasklet's stack; counts its destruction.
-struct destructor_counter {
-  explicit destructor_counter(int* c) : count(c) {}
-  destructor_counter(const destructor_counter&) = delete;
-  destructor_counter& operator=(const destructor_counter&) = delete;
-  ~destructor_counter() { ++*count; }
-  int* count;
-};
-
-// counted: a payload that counts its live instances, to see that a value
-// left in a channel's care is destroyed exactly once.
-struct counted {
-  static inline int live = 0;
-  explicit counted(std::string t) : text(std::move(t)) { ++live; }
-  counted(const counted& other) : text(other.text) { ++live; }
-  counted(counted&& other) noexcept : text(std::move(other.text)) { ++live; }
-  counted& operator=(const counted&) = delete;
-  counted& operator=(counted&&) = delete;
-  ~counted() { --live; }
-  std::string text;
-};
-
-// hooks_reset: removes every monitoring hook at scope exit, even after a
-// failed assertion.
-struct hooks_reset {
-  ~hooks_reset() {
-    set_channel_callback(nullptr);
-    set_schedule_callback(nullptr);
-    set_schedule_fasthook(nullptr, nullptr);
-  }
-};
-
 // block_trap_reset: clears the current tasklet's block_trap at scope exit.
 struct block_trap_reset {
   ~block_trap_reset() { current().set_block_trap(false); }

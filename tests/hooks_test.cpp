@@ -39,17 +39,6 @@ class HooksTest : public SlpTest {
   }
 };
 
-// hooks_reset: removes every hook at scope exit, even after a failed
-// assertion. Declare it after what the hooks write to and before the
-// tasklets, so that the hooks are gone before their targets are.
-struct hooks_reset {
-  ~hooks_reset() {
-    set_channel_callback(nullptr);
-    set_schedule_callback(nullptr);
-    set_schedule_fasthook(nullptr, nullptr);
-  }
-};
-
 // handler_reset: removes the error handler at scope exit.
 struct handler_reset {
   ~handler_reset() { set_error_handler(nullptr); }

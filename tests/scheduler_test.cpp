@@ -44,15 +44,6 @@ std::vector<std::uint64_t> ids(std::initializer_list<tasklet> tasklets) {
   return out;
 }
 
-// destructor_counter: RAII on a tasklet's stack; counts its destruction.
-struct destructor_counter {
-  explicit destructor_counter(int* c) : count(c) {}
-  destructor_counter(const destructor_counter&) = delete;
-  destructor_counter& operator=(const destructor_counter&) = delete;
-  ~destructor_counter() { ++*count; }
-  int* count;
-};
-
 // token: a move-only capture; only the instance that owns it (not a
 // moved-from shell) counts its destruction.
 struct token {

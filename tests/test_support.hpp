@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tasklet_impl.hpp"
@@ -34,6 +36,38 @@ class SlpTest : public ::testing::Test {
 
  private:
   std::size_t live_before_ = 0;
+};
+
+// destructor_counter: RAII on a tasklet's stack; counts its destruction.
+struct destructor_counter {
+  explicit destructor_counter(int* c) : count(c) {}
+  destructor_counter(const destructor_counter&) = delete;
+  destructor_counter& operator=(const destructor_counter&) = delete;
+  ~destructor_counter() { ++*count; }
+  int* count;
+};
+
+// counted: a payload that counts its live instances (in any thread), to
+// see that a value left in a channel's care is destroyed exactly once.
+struct counted {
+  static inline std::atomic<int> live{0};
+  explicit counted(std::string t) : text(std::move(t)) { ++live; }
+  counted(const counted& other) : text(other.text) { ++live; }
+  counted(counted&& other) noexcept : text(std::move(other.text)) { ++live; }
+  counted& operator=(const counted&) = delete;
+  counted& operator=(counted&&) = delete;
+  ~counted() { --live; }
+  std::string text;
+};
+
+// hooks_reset: removes every monitoring hook at scope exit, even after a
+// failed assertion.
+struct hooks_reset {
+  ~hooks_reset() {
+    set_channel_callback(nullptr);
+    set_schedule_callback(nullptr);
+    set_schedule_fasthook(nullptr, nullptr);
+  }
 };
 
 // trace: the order in which things happened.

@@ -217,27 +217,6 @@ struct destructor_log {
   std::thread::id* thread_;
 };
 
-// counted: a payload that counts its live instances (across threads).
-struct counted {
-  static inline std::atomic<int> live{0};
-  explicit counted(std::string t) : text(std::move(t)) { ++live; }
-  counted(const counted& other) : text(other.text) { ++live; }
-  counted(counted&& other) noexcept : text(std::move(other.text)) { ++live; }
-  counted& operator=(const counted&) = delete;
-  counted& operator=(counted&&) = delete;
-  ~counted() { --live; }
-  std::string text;
-};
-
-// hooks_reset: removes every monitoring hook at scope exit.
-struct hooks_reset {
-  ~hooks_reset() {
-    set_channel_callback(nullptr);
-    set_schedule_callback(nullptr);
-    set_schedule_fasthook(nullptr, nullptr);
-  }
-};
-
 // thread_cpu_seconds: CPU time the calling thread has used.
 double thread_cpu_seconds() {
   timespec ts{};

@@ -36,6 +36,7 @@
 #endif
 
 #include "arch/switch.h"
+#include "bench_support.hpp"
 #include "core/context.hpp"
 #include "core/stack_engine.hpp"
 #include "slp/config.hpp"
@@ -57,14 +58,9 @@ void count_switches(benchmark::State& state, double switches = 2.0) {
 // --- floating-point status ---------------------------------------------------
 
 #if defined(__x86_64__)
-constexpr unsigned mxcsr_clean = 0x1f80;       // all masked, no flags
 constexpr unsigned mxcsr_status_bits = 0x3f;   // the sticky exception flags
 constexpr unsigned mxcsr_inexact_flag = 0x20;  // PE
 constexpr std::size_t saved_mxcsr_offset = 0;  // in slp's and fcontext's frame
-
-// start_with_clean_fp_state: MXCSR = 0x1f80, so that no flag raised by
-// earlier code (the benchmark library's statistics) reaches a timed loop.
-void start_with_clean_fp_state() noexcept { _mm_setcsr(mxcsr_clean); }
 
 // raise_inexact: a division that cannot be exact sets the sticky PE flag,
 // as any double arithmetic in real code does. No ldmxcsr involved.
@@ -90,8 +86,6 @@ unsigned saved_mxcsr(const void* frame) noexcept {
 bool inexact_differs(const void* frame) noexcept {
   return ((_mm_getcsr() ^ saved_mxcsr(frame)) & mxcsr_inexact_flag) != 0;
 }
-#else
-void start_with_clean_fp_state() noexcept {}
 #endif
 
 // What each side of a ping-pong does to the FP status before it switches.
@@ -106,39 +100,6 @@ enum class fp_work {
 };
 
 // --- stacks and live stack data ----------------------------------------------
-
-// fill: writes a pattern into the `n` bytes of a block kept live on a stack.
-void fill(volatile unsigned char* bytes, std::size_t n,
-          unsigned char seed) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    bytes[i] = static_cast<unsigned char>((i * 131 + seed) & 0xff);
-  }
-}
-
-// intact: whether the pattern written by fill() is still there.
-bool intact(const volatile unsigned char* bytes, std::size_t n,
-            unsigned char seed) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (bytes[i] != static_cast<unsigned char>((i * 131 + seed) & 0xff)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// heap_stack: a malloc'd stack, for the baselines and the assembly floor.
-struct heap_stack {
-  explicit heap_stack(std::size_t bytes)
-      : size(bytes), memory(std::malloc(bytes)) {}
-  ~heap_stack() { std::free(memory); }
-  heap_stack(const heap_stack&) = delete;
-  heap_stack& operator=(const heap_stack&) = delete;
-  [[nodiscard]] void* top() const noexcept {
-    return static_cast<std::byte*>(memory) + size;
-  }
-  std::size_t size;
-  void* memory;
-};
 
 // --- slp: two contexts on a bare stack engine --------------------------------
 

@@ -33,7 +33,8 @@ struct run_options {
   // timeout: ticks (slp::tick) a tasklet may run without switching before
   // it is interrupted; 0 = no watchdog.
   std::uint64_t timeout = 0;
-  // threadblock: wait for work from other threads instead of returning.
+  // threadblock: when nothing is runnable, wait for work from other
+  // threads instead of returning (until no thread could send any).
   bool threadblock = false;
   // soft: interrupt by switching to the watchdog, removing nobody.
   bool soft = false;

@@ -220,10 +220,13 @@ class tasklet {
   tasklet& remove();
   // run: insert() if needed and switch to it now; the caller stays
   // runnable. A paused target lands just before the caller; a scheduled one
-  // is jumped to. Errors as insert(); slp::switch_trap_error.
+  // is jumped to. Errors as insert(); slp::switch_trap_error. A tasklet of
+  // another thread is made to run next in its own thread instead, and the
+  // caller does not switch (insert(), remove(), kill() and
+  // throw_exception() likewise act in the tasklet's own thread).
   void run();
   // switch_to: like run(), but the caller becomes paused. A no-op on the
-  // current tasklet.
+  // current tasklet; slp::error for a tasklet of another thread.
   void switch_to();
 
   // throw_exception: delivers `e` where the tasklet is suspended (see

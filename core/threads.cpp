@@ -108,16 +108,22 @@ void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
   std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
   scheduler* owner = t.owner.load(std::memory_order_relaxed);
   if (owner == nullptr) return;  // its thread has ended
-  std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
-  owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
-  owner->has_incoming_.store(true, std::memory_order_release);
+  bool asleep = false;
+  {
+    std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
+    owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
+    owner->has_incoming_.store(true, std::memory_order_release);
+    asleep = owner->idle_;
+  }
   // A sleeper with a request is awake from now on, as far as deadlock
   // detection is concerned, even before its thread gets to run.
   if (owner->counted_idle_) {
     owner->counted_idle_ = false;
     --r.idle;
   }
-  if (owner->idle_) owner->remote_wake_.notify_one();
+  // Notified after the inbox is unlocked, so that the woken thread does not
+  // block on it at once (the registry lock still keeps it alive).
+  if (asleep) owner->remote_wake_.notify_one();
 }
 
 // apply_incoming: the requests of other threads, in the order they came.

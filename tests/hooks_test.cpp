@@ -50,17 +50,6 @@ using edges = std::vector<edge>;
 
 std::uint64_t id_of(const std::optional<tasklet>& t) { return t ? t->id() : 0; }
 
-std::string what_of(const std::exception_ptr& e) {
-  if (!e) return "none";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "not a std::exception";
-  }
-}
-
 // schedule_recorder: a schedule callback that appends (from, to) ids.
 schedule_callback schedule_recorder(edges& out) {
   return [&out](const std::optional<tasklet>& from,

@@ -25,18 +25,6 @@ namespace {
 
 class SchedulerTest : public SlpTest {};
 
-// what_of: the message of the exception in `e`, "none" when it is empty.
-std::string what_of(const std::exception_ptr& e) {
-  if (!e) return "none";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "not a std::exception";
-  }
-}
-
 // ids: the ids of `tasklets` in order, to compare with ring().
 std::vector<std::uint64_t> ids(std::initializer_list<tasklet> tasklets) {
   std::vector<std::uint64_t> out;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,18 @@ struct hooks_reset {
     set_schedule_fasthook(nullptr, nullptr);
   }
 };
+
+// what_of: the message of the exception in `e`, "none" when it is empty.
+inline std::string what_of(const std::exception_ptr& e) {
+  if (!e) return "none";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "not a std::exception";
+  }
+}
 
 // trace: the order in which things happened.
 using trace = std::vector<std::string>;

@@ -17,6 +17,10 @@
  *     5. pop the registers found at sp_new and return `result` to whoever
  *        pushed them.
  *
+ *   If the SAVE step returns sp_new | SLP_SWITCH_NO_RESTORE, step 4 is
+ *   skipped and `result` is `context`: the common switch to a target whose
+ *   frames are already in place costs one callback, not two.
+ *
  *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
  *
  *     writes, just below `stack_top` (rounded down to 16 bytes), a frame that
@@ -39,6 +43,9 @@
 
 #define SLP_SWITCH_SAVE 0
 #define SLP_SWITCH_RESTORE 1
+/* Or'ed into the SAVE step's result (stack pointers are 16-byte aligned):
+   skip the RESTORE step. */
+#define SLP_SWITCH_NO_RESTORE 1
 
 #if defined(__x86_64__)
 /* rbx rbp r12-r15, MXCSR + x87 CW (8 bytes), return address. */

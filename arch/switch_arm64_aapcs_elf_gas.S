@@ -94,13 +94,14 @@ SLP_FUNCTION(slp_switch)
         mov     w1, #SLP_SWITCH_SAVE
         mov     x2, sp
         blr     x19
+        tbnz    x0, #0, .Lresident      /* bit 0 set: no RESTORE step */
         mov     sp, x0                  /* now on the target's stack: same CFI */
 
         mov     x0, x20                 /* x0 = cb(ctx, RESTORE, sp) */
         mov     w1, #SLP_SWITCH_RESTORE
         mov     x2, sp
         blr     x19
-
+.Lrestored:
         ldr     x9, [sp, #160]          /* the live FPCR is still x21's */
         cmp     x9, x21
         b.ne    .Lload_fpcr             /* differs: rare */
@@ -141,6 +142,12 @@ SLP_FUNCTION(slp_switch)
         AUTIASP                         /* authenticate the target's x30 */
         ret
         .cfi_restore_state
+
+.Lresident:                             /* the target's frames are in place */
+        and     x9, x0, #~SLP_SWITCH_NO_RESTORE
+        mov     sp, x9
+        mov     x0, x20                 /* result = context */
+        b       .Lrestored
 
 .Lload_fpcr:
         msr     fpcr, x9

@@ -6,6 +6,7 @@
 
 #include "core/channel_state.hpp"
 #include "core/scheduler.hpp"
+#include "core/switch_entries.hpp"
 #include "core/tasklet_impl.hpp"
 #include "slp/errors.hpp"
 
@@ -178,18 +179,25 @@ void scheduler::hand_off(channel_state& ch, int direction,
 
 }  // namespace slp::core
 
+namespace slp::core {
+
+// detail::channel_send() and detail::channel_receive() are thunks in
+// core/switch_entries.S that call these.
+void channel_send_body(channel_state& ch, const detail::value_ops& ops,
+                       void* value, const std::exception_ptr* exception) {
+  scheduler::of_this_thread().channel_action(ch, +1, ops, value, exception,
+                                             nullptr);
+}
+
+void channel_receive_body(channel_state& ch, const detail::value_ops& ops,
+                          void* out) {
+  scheduler::of_this_thread().channel_action(ch, -1, ops, nullptr, nullptr,
+                                             out);
+}
+
+}  // namespace slp::core
+
 namespace slp::detail {
-
-void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
-                  const std::exception_ptr* exception) {
-  core::scheduler::of_this_thread().channel_action(ch, +1, ops, value,
-                                                   exception, nullptr);
-}
-
-void channel_receive(core::channel_state& ch, const value_ops& ops, void* out) {
-  core::scheduler::of_this_thread().channel_action(ch, -1, ops, nullptr,
-                                                   nullptr, out);
-}
 
 core::channel_state* channel_new() { return new core::channel_state(); }
 

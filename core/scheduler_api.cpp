@@ -1,6 +1,7 @@
 // The free functions of <slp/scheduler.hpp> and <slp/config.hpp>: the
 // calling thread's scheduler does the work.
 #include "core/scheduler.hpp"
+#include "core/switch_entries.hpp"
 #include "core/tasklet_impl.hpp"
 #include "slp/config.hpp"
 #include "slp/scheduler.hpp"
@@ -21,9 +22,11 @@ tasklet main_tasklet() { return tasklet(core::add_ref(&this_thread().main())); }
 
 std::size_t run_count() { return this_thread().run_count(); }
 
-void schedule() { this_thread().schedule(false); }
+// slp::schedule() and slp::schedule_remove() are thunks in
+// core/switch_entries.S that call these.
+void core::schedule_body() { this_thread().schedule(false); }
 
-void schedule_remove() { this_thread().schedule(true); }
+void core::schedule_remove_body() { this_thread().schedule(true); }
 
 std::optional<tasklet> run(const run_options& options) {
   return this_thread().run_watchdog(options);

@@ -13,7 +13,13 @@
 
 #include "arch/switch.h"
 #include "core/sanitizer.hpp"
+#include "core/switch_entries.hpp"
 #include "slp/errors.hpp"
+
+extern "C" {
+__thread std::uint64_t slp_switch_count
+    __attribute__((tls_model("initial-exec"))) = 0;
+}
 
 namespace slp::core {
 
@@ -236,8 +242,10 @@ bool stack_engine::try_transfer(context& from, context& to, void* value,
   sanitizer::start_switch(&fake_stack, bottom, size);
 #endif
   announce_to_tsan(from, to);
-  *result = slp_switch(&stack_engine::on_switch, this);
+  ++slp_switch_count;
+  slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
+  *result = value_;
   if (save_failed_) {  // the SAVE step could not allocate: no switch
     save_failed_ = false;
     sanitizer::tsan_switch_to(from.tsan_fiber);  // still `from`, after all
@@ -264,6 +272,7 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
   stack_bounds(to, &bottom, &size);
   sanitizer::start_switch(nullptr, bottom, size);
   announce_to_tsan(from, to);
+  ++slp_switch_count;
   slp_switch(&stack_engine::on_switch, this);
   // Only a failed SAVE step comes back here.
   write_text("slp: fatal: out of memory saving a stack slice\n");
@@ -331,6 +340,11 @@ void* stack_engine::save_step(std::byte* sp) noexcept {
   }
   if (to.state == context::status::fresh) {
     return home->top() - SLP_FRAME_SIZE;
+  }
+  if (home == nullptr || home->resident == &to) {
+    to.state = context::status::running;  // nothing to restore
+    return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(to.sp) |
+                                   SLP_SWITCH_NO_RESTORE);
   }
   return to.sp;
 }

@@ -243,6 +243,55 @@ TEST(ArchSwitchDeathTest, EntryThatReturnsTrapsWithMessage) {
       "a tasklet entry function returned through its first frame");
 }
 
+// The protocol's short cut: a SAVE step that returns its sp with
+// SLP_SWITCH_NO_RESTORE set gets no RESTORE step, and slp_switch returns
+// the context it was given. Two raw contexts ping-pong this way.
+struct no_restore_game {
+  void* main_sp = nullptr;
+  void* other_sp = nullptr;
+  void** save_to = nullptr;
+  void* resume_at = nullptr;
+  int saves = 0;
+  int restores = 0;
+  std::vector<void*> results;  // what slp_switch returned, on either side
+};
+
+void* no_restore_step(void* ctx, int op, void* sp) {
+  auto& g = *static_cast<no_restore_game*>(ctx);
+  if (op != SLP_SWITCH_SAVE) {
+    ++g.restores;
+    return nullptr;
+  }
+  ++g.saves;
+  *g.save_to = sp;
+  return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(g.resume_at) |
+                                 SLP_SWITCH_NO_RESTORE);
+}
+
+void no_restore_hop(no_restore_game& g, void** save_to, void* resume_at) {
+  g.save_to = save_to;
+  g.resume_at = resume_at;
+  g.results.push_back(slp_switch(&no_restore_step, &g));
+}
+
+[[noreturn]] void no_restore_echo(void* ctx, void*) {
+  auto& g = *static_cast<no_restore_game*>(ctx);
+  for (;;) no_restore_hop(g, &g.other_sp, g.main_sp);
+}
+
+TEST(ArchSwitchTest, SaveStepCanSkipTheRestoreStep) {
+  alignas(16) static unsigned char stack[64 * 1024];
+  no_restore_game g;
+  g.other_sp = slp_init_frame(stack + sizeof stack, &no_restore_echo, &g);
+  // The first hop starts a fresh frame: it needs no RESTORE step either.
+  for (int i = 0; i < 3; ++i) no_restore_hop(g, &g.main_sp, g.other_sp);
+  EXPECT_EQ(g.saves, 6);  // three round trips
+  EXPECT_EQ(g.restores, 0);
+  // Each side's slp_switch returned the context: echo's twice (its first
+  // hop was entered, not returned to), main's three times.
+  EXPECT_EQ(g.results, std::vector<void*>(5, &g));
+}
+
 TEST(ArchSwitchTest, InitFrameIsAlignedAndBelowTop) {
   alignas(16) static unsigned char stack[4096];
   unsigned char* top = stack + sizeof stack - 8;  // deliberately misaligned

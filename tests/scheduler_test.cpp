@@ -1089,5 +1089,97 @@ TEST_F(SchedulerTest, AtomicGuard_SetsTheCurrentTaskletAtomicAndRestores) {
   EXPECT_FALSE(t.alive());
 }
 
+// The switching entry points (schedule, schedule_remove, send, receive) are
+// reached through thunks that return by a jump after a switch and by `ret`
+// otherwise (include/slp/switch_entry.hpp). Whatever the path, each call
+// returns to its own caller with its frame intact: two tasklets call from
+// different places and recursion depths, values on their frames are
+// checked after every return, and exceptions pass through the thunks.
+enum class entry { schedule, schedule_remove, send, receive };
+
+int nested_hop(int depth, int seed, entry op, channel<int>* ch, trace& log) {
+  volatile int mine = seed * 1000 + depth;  // lives on this frame
+  int got = 0;
+  if (depth > 0) {
+    got = nested_hop(depth - 1, seed, op, ch, log);
+  } else if (op == entry::schedule) {
+    schedule();
+  } else if (op == entry::schedule_remove) {
+    schedule_remove();
+  } else if (op == entry::send) {
+    ch->send(seed);
+  } else {
+    got = ch->receive();
+  }
+  if (mine != seed * 1000 + depth) log.push_back("frame clobbered");
+  return got + 1;
+}
+
+TEST_F(SchedulerTest, SwitchEntriesReturnToTheirOwnCallers) {
+  trace log;
+  channel<int> ch;
+  tasklet a([&] {
+    for (int i = 0; i < 3; ++i) {
+      nested_hop(3, 1, entry::schedule, nullptr, log);
+      log.push_back("a" + std::to_string(i));
+      nested_hop(5, 1, entry::send, &ch, log);
+    }
+  });
+  tasklet b([&] {
+    for (int i = 0; i < 3; ++i) {
+      const int got = nested_hop(7, 2, entry::receive, &ch, log);
+      log.push_back("b" + std::to_string(i) + ":" + std::to_string(got));
+      schedule();
+    }
+  });
+  a();
+  b();
+  schedule();  // runs the others; main alone afterwards: no switch
+  run();
+  schedule();  // main alone: returns without switching
+  schedule();
+  // receive returns 1 (the sent value) + 8 frames of nested_hop.
+  EXPECT_EQ(log, trace({"a0", "b0:9", "a1", "b1:9", "a2", "b2:9"}));
+  EXPECT_FALSE(a.alive());
+  EXPECT_FALSE(b.alive());
+}
+
+TEST_F(SchedulerTest, ExceptionsPassThroughTheSwitchEntries) {
+  trace log;
+  channel<int> ch;
+  int destroyed = 0;
+  tasklet receiver([&] {
+    destructor_counter guard(&destroyed);
+    try {
+      nested_hop(4, 3, entry::receive, &ch, log);
+    } catch (const std::runtime_error& e) {
+      log.push_back(std::string("receiver caught ") + e.what());
+    }
+    schedule_remove();  // killed here
+    log.push_back("not reached");
+  });
+  tasklet scheduler_caller([&] {
+    try {
+      nested_hop(2, 4, entry::schedule_remove, nullptr, log);
+    } catch (const std::logic_error& e) {
+      log.push_back(std::string("caller caught ") + e.what());
+    }
+  });
+  receiver();
+  scheduler_caller();
+  schedule();  // receiver blocks in receive, scheduler_caller pauses
+  ch.send_exception<std::runtime_error>("from send");
+  scheduler_caller.raise_exception<std::logic_error>("from throw");
+  run();
+  EXPECT_TRUE(receiver.paused());
+  receiver.kill();
+  // The receiver is preferred (-1): it runs at the send; throw_exception
+  // runs its (paused) target at once.
+  EXPECT_EQ(log,
+            trace({"receiver caught from send", "caller caught from throw"}));
+  EXPECT_FALSE(receiver.alive());
+  EXPECT_EQ(destroyed, 1);
+}
+
 }  // namespace
 }  // namespace slp::test

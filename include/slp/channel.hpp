@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "slp/errors.hpp"
+#include "slp/switch_entry.hpp"
 #include "slp/tasklet.hpp"
 
 namespace slp {
@@ -103,8 +104,10 @@ struct value_ops_for {
 // sender's T (moved from), `out` to the receiver's std::optional<T>; both
 // are on the calling tasklet's own stack, used only while it runs.
 void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
-                  const std::exception_ptr* exception);
-void channel_receive(core::channel_state& ch, const value_ops& ops, void* out);
+                  const std::exception_ptr* exception)
+    SLP_SWITCH_ENTRY(channel_send);
+void channel_receive(core::channel_state& ch, const value_ops& ops, void* out)
+    SLP_SWITCH_ENTRY(channel_receive);
 core::channel_state* channel_new();
 core::channel_state* channel_add_ref(core::channel_state* ch) noexcept;
 void channel_release(core::channel_state* ch) noexcept;

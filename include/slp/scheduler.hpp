@@ -23,6 +23,7 @@
 #include <functional>
 #include <optional>
 
+#include "slp/switch_entry.hpp"
 #include "slp/tasklet.hpp"
 
 namespace slp {
@@ -55,10 +56,10 @@ struct run_options {
 
 // schedule: moves the caller to the tail of the runnables and runs the
 // next; returns when the caller runs again. No switch if it is alone.
-void schedule();
+void schedule() SLP_SWITCH_ENTRY(schedule);
 // schedule_remove: like schedule(), but the caller becomes paused until
 // someone insert()s or run()s it.
-void schedule_remove();
+void schedule_remove() SLP_SWITCH_ENTRY(schedule_remove);
 
 // run: the caller becomes a watchdog: it leaves the runnables and runs the
 // others until they are all done or blocked, an uncaught exception arrives

@@ -1,0 +1,32 @@
+// slp — the C++ bodies behind the switch-entry thunks of
+// core/switch_entries.S (include/slp/switch_entry.hpp says why they exist).
+// Each body has the signature of the public function whose thunk calls it.
+#ifndef SLP_CORE_SWITCH_ENTRIES_HPP
+#define SLP_CORE_SWITCH_ENTRIES_HPP
+
+#include <cstdint>
+#include <exception>
+
+#include "slp/channel.hpp"
+
+#define SLP_SWITCH_ENTRY_BODY(name) __asm__("slp_body_" #name)
+
+// slp_switch_count: the switches this thread has made; the thunks compare
+// it before and after the body to learn whether the caller was switched
+// away. Initial-exec TLS, read by the thunks with one %fs-relative load.
+extern "C" __thread std::uint64_t slp_switch_count
+    __attribute__((tls_model("initial-exec")));
+
+namespace slp::core {
+
+void schedule_body() SLP_SWITCH_ENTRY_BODY(schedule);
+void schedule_remove_body() SLP_SWITCH_ENTRY_BODY(schedule_remove);
+void channel_send_body(channel_state& ch, const detail::value_ops& ops,
+                       void* value, const std::exception_ptr* exception)
+    SLP_SWITCH_ENTRY_BODY(channel_send);
+void channel_receive_body(channel_state& ch, const detail::value_ops& ops,
+                          void* out) SLP_SWITCH_ENTRY_BODY(channel_receive);
+
+}  // namespace slp::core
+
+#endif  // SLP_CORE_SWITCH_ENTRIES_HPP

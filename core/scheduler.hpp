@@ -245,10 +245,17 @@ class scheduler {
   std::mutex remote_mutex_;
   std::condition_variable remote_wake_;
   std::vector<remote_request> incoming_;  // under remote_mutex_
+  std::vector<remote_request> draining_;  // swapped with incoming_: no
+                                          // allocation per request batch
   std::atomic<bool> has_incoming_{false};
   bool idle_ = false;  // asleep in idle_wait(); under remote_mutex_
-  bool counted_idle_ =
-      false;  // counted in the registry's idle; under its mutex
+  // Counted in the registry's idle. Set and cleared under the registry's
+  // mutex; read without it by the thread itself, to skip that mutex when
+  // a poster has already counted it awake.
+  std::atomic<bool> counted_idle_{false};
+  // Posters between releasing the registry's mutex and notifying
+  // remote_wake_: the scheduler is not destroyed while there are any.
+  std::atomic<int> notifying_{0};
   // The watchdog of the outermost run() with a timeout or time budget.
   struct watchdog_state {
     bool active = false;

@@ -59,6 +59,11 @@ void scheduler::unregister_thread() noexcept {
       std::lock_guard<std::mutex> inbox(remote_mutex_);
       orphaned.swap(incoming_);
     }
+    // Posters that found this scheduler before the owners were cleared
+    // may still be about to notify it: let them finish.
+    while (notifying_.load(std::memory_order_acquire) != 0) {
+      std::this_thread::yield();
+    }
     // The threads still asleep may now be all there is: let them look.
     if (r.alive.load(std::memory_order_relaxed) == r.idle && r.idle > 0) {
       r.deadlock_epoch.fetch_add(1, std::memory_order_relaxed);
@@ -105,32 +110,40 @@ bool scheduler::others_could_wake() noexcept {
 void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
                               std::exception_ptr e) {
   thread_registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
-  scheduler* owner = t.owner.load(std::memory_order_relaxed);
-  if (owner == nullptr) return;  // its thread has ended
+  scheduler* owner = nullptr;
   bool asleep = false;
   {
-    std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
-    owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
-    owner->has_incoming_.store(true, std::memory_order_release);
-    asleep = owner->idle_;
+    std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
+    owner = t.owner.load(std::memory_order_relaxed);
+    if (owner == nullptr) return;  // its thread has ended
+    {
+      std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
+      owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
+      owner->has_incoming_.store(true, std::memory_order_release);
+      asleep = owner->idle_;
+    }
+    // A sleeper with a request is awake from now on, as far as deadlock
+    // detection is concerned, even before its thread gets to run.
+    if (owner->counted_idle_.load(std::memory_order_relaxed)) {
+      owner->counted_idle_.store(false, std::memory_order_relaxed);
+      --r.idle;
+    }
+    if (asleep) owner->notifying_.fetch_add(1, std::memory_order_relaxed);
   }
-  // A sleeper with a request is awake from now on, as far as deadlock
-  // detection is concerned, even before its thread gets to run.
-  if (owner->counted_idle_) {
-    owner->counted_idle_ = false;
-    --r.idle;
+  // Notified after both locks are released, so that the woken thread blocks
+  // on neither (on one CPU it preempts us at once); notifying_ keeps the
+  // owner alive until then.
+  if (asleep) {
+    owner->remote_wake_.notify_one();
+    owner->notifying_.fetch_sub(1, std::memory_order_release);
   }
-  // Notified after the inbox is unlocked, so that the woken thread does not
-  // block on it at once (the registry lock still keeps it alive).
-  if (asleep) owner->remote_wake_.notify_one();
 }
 
 // apply_incoming: the requests of other threads, in the order they came.
 // References they carried are released after the next switch: a release
 // can kill, which switches.
 void scheduler::apply_incoming() {
-  std::vector<remote_request> batch;
+  std::vector<remote_request>& batch = draining_;  // empty, capacity kept
   {
     std::lock_guard<std::mutex> inbox(remote_mutex_);
     batch.swap(incoming_);
@@ -166,6 +179,7 @@ void scheduler::apply_incoming() {
     }
     to_release_.push_back(q.tasklet);
   }
+  batch.clear();
   journal_size_ = 0;
 }
 
@@ -187,7 +201,7 @@ bool scheduler::idle_wait() {
       return false;
     }
     ++r.idle;
-    counted_idle_ = true;
+    counted_idle_.store(true, std::memory_order_relaxed);
     epoch = r.deadlock_epoch.load(std::memory_order_relaxed);
   }
   bool woken = true;
@@ -203,10 +217,14 @@ bool scheduler::idle_wait() {
     }
     idle_ = false;
   }
-  std::lock_guard<std::mutex> lock(r.mutex);
-  if (counted_idle_) {  // unless a poster has already counted us awake
-    counted_idle_ = false;
-    --r.idle;
+  // Unless a poster has already counted us awake (the common case: no
+  // registry lock then).
+  if (counted_idle_.load(std::memory_order_relaxed)) {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (counted_idle_.load(std::memory_order_relaxed)) {
+      counted_idle_.store(false, std::memory_order_relaxed);
+      --r.idle;
+    }
   }
   return woken;
 }

@@ -20,6 +20,14 @@
   name:                    \
   .cfi_startproc
 
+/* SLP_PUBLIC_FUNCTION(name): the same, visible outside the library. */
+#define SLP_PUBLIC_FUNCTION(name) \
+  .text;                          \
+  .p2align 4;                     \
+  .globl name;                    \
+  .type name, %function;          \
+  name:                           \
+  .cfi_startproc
 #define SLP_END(name) \
   .cfi_endproc;       \
   .size name, . - name
@@ -50,12 +58,7 @@
  * sees. Stack arguments are not supported (the thunk moves the stack). */
 #if defined(__x86_64__)
 #define SLP_SWITCH_ENTRY_THUNK(entry, body)                  \
-  .text;                                                     \
-  .p2align 4;                                                \
-  .globl entry;                                              \
-  .type entry, %function;                                    \
-  entry:                                                     \
-  .cfi_startproc;                                            \
+  SLP_PUBLIC_FUNCTION(entry);                                \
   endbr64;                                                   \
   pushq %rbx;                                                \
   .cfi_adjust_cfa_offset 8;                                  \
@@ -75,22 +78,15 @@
   .cfi_adjust_cfa_offset -8;                                 \
   .cfi_register %rip, %rcx;                                  \
   notrack jmp *%rcx;  /* a return address has no endbr64 */  \
-  .cfi_endproc;                                              \
-  .size entry, . - entry
+  SLP_END(entry)
 #elif defined(__aarch64__)
 /* AArch64 returns with a plain branch to the body: returning by `br` would
  * need a BTI landing pad at every return address, which BTI code lacks. */
 #define SLP_SWITCH_ENTRY_THUNK(entry, body) \
-  .text;                                    \
-  .p2align 4;                               \
-  .globl entry;                             \
-  .type entry, %function;                   \
-  entry:                                    \
-  .cfi_startproc;                           \
+  SLP_PUBLIC_FUNCTION(entry);               \
   bti c;                                    \
   b body;                                   \
-  .cfi_endproc;                             \
-  .size entry, . - entry
+  SLP_END(entry)
 #endif
 
 /* The .note.gnu.property section: 4-byte name "GNU", one property. */

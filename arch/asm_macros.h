@@ -9,18 +9,12 @@
 #error "asm_macros.h is for assembly files only"
 #endif
 
-/* SLP_FUNCTION(name) ... SLP_END(name): a hidden, typed, sized global with
- * its CFI range. The body must start with the architecture's landing pad. */
+/* SLP_PUBLIC_FUNCTION(name) ... SLP_END(name): a typed, sized global with
+ * its CFI range. The body must start with the architecture's landing pad.
+ * SLP_FUNCTION(name): the same, hidden outside the library. */
 #define SLP_FUNCTION(name) \
-  .text;                   \
-  .p2align 4;              \
-  .globl name;             \
   .hidden name;            \
-  .type name, %function;   \
-  name:                    \
-  .cfi_startproc
-
-/* SLP_PUBLIC_FUNCTION(name): the same, visible outside the library. */
+  SLP_PUBLIC_FUNCTION(name)
 #define SLP_PUBLIC_FUNCTION(name) \
   .text;                          \
   .p2align 4;                     \

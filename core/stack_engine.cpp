@@ -242,7 +242,6 @@ bool stack_engine::try_transfer(context& from, context& to, void* value,
   sanitizer::start_switch(&fake_stack, bottom, size);
 #endif
   announce_to_tsan(from, to);
-  ++slp_switch_count;
   slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
   *result = value_;
@@ -272,7 +271,6 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
   stack_bounds(to, &bottom, &size);
   sanitizer::start_switch(nullptr, bottom, size);
   announce_to_tsan(from, to);
-  ++slp_switch_count;
   slp_switch(&stack_engine::on_switch, this);
   // Only a failed SAVE step comes back here.
   write_text("slp: fatal: out of memory saving a stack slice\n");
@@ -330,6 +328,7 @@ void* stack_engine::save_step(std::byte* sp) noexcept {
   if (from.state == context::status::running) {
     from.state = context::status::suspended;
   }
+  ++slp_switch_count;  // the switch happens now (the entry thunks ask)
   if (home != nullptr && home != from.home) {
     // The RESTORE step's call lands just below the target's stack pointer,
     // on another stack than ours.

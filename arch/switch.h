@@ -21,6 +21,15 @@
  *   skipped and `result` is `context`: the common switch to a target whose
  *   frames are already in place costs one callback, not two.
  *
+ *   void *slp_swap(void **save_sp, void *sp, void *value);
+ *
+ *     the switch without callbacks, for a caller that already knows the
+ *     target's frames are in place (or that `sp` came from
+ *     slp_init_frame): pushes the same frame as slp_switch, stores its
+ *     address in *save_sp, installs `sp`, and returns `value` to whoever
+ *     pushed the frame found there. The two functions resume each other's
+ *     frames.
+ *
  *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
  *
  *     writes, just below `stack_top` (rounded down to 16 bytes), a frame that
@@ -70,6 +79,7 @@ typedef void (*slp_entry_fn)(void *arg, void *result);
 
 void *slp_switch(slp_switch_callback cb, void *context);
 void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
+void *slp_swap(void **save_sp, void *sp, void *value);
 
 #ifdef __cplusplus
 }

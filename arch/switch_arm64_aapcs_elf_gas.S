@@ -48,8 +48,9 @@
 #define AUTIASP    hint #29
 #define PACIA1716  hint #8
 
-SLP_FUNCTION(slp_switch)
-        SLP_LANDING_PAD
+/* push_frame: signs x30 and pushes the frame described above (CFI
+   included); leaves our FPCR in \fpcr. */
+.macro push_frame fpcr
         PACIASP                         /* sign x30 with sp */
         .cfi_negate_ra_state
         sub     sp, sp, #SLP_FRAME_SIZE
@@ -84,28 +85,15 @@ SLP_FUNCTION(slp_switch)
         stp     d14, d15, [sp, #144]
         .cfi_offset d14, -32
         .cfi_offset d15, -24
-        mrs     x21, fpcr               /* x21 = our FPCR, kept */
-        str     x21, [sp, #160]
+        mrs     \fpcr, fpcr
+        str     \fpcr, [sp, #160]
+.endm
 
-        mov     x19, x0                 /* x19 = callback, kept across calls */
-        mov     x20, x1                 /* x20 = context */
-
-        mov     x0, x20                 /* sp_new = cb(ctx, SAVE, sp) */
-        mov     w1, #SLP_SWITCH_SAVE
-        mov     x2, sp
-        blr     x19
-        tbnz    x0, #0, .Lresident      /* bit 0 set: no RESTORE step */
-        mov     sp, x0                  /* now on the target's stack: same CFI */
-
-        mov     x0, x20                 /* x0 = cb(ctx, RESTORE, sp) */
-        mov     w1, #SLP_SWITCH_RESTORE
-        mov     x2, sp
-        blr     x19
-.Lrestored:
-        ldr     x9, [sp, #160]          /* the live FPCR is still x21's */
-        cmp     x9, x21
-        b.ne    .Lload_fpcr             /* differs: rare */
-.Lfpcr_done:
+/* pop_frame_and_return: pops the frame at sp, authenticates its x30 and
+   returns to whoever pushed it. Brackets itself with
+   .cfi_remember_state/.cfi_restore_state, so code after it has the pushed
+   frame's CFI. */
+.macro pop_frame_and_return
         .cfi_remember_state
         ldp     d14, d15, [sp, #144]
         ldp     d12, d13, [sp, #128]
@@ -142,6 +130,32 @@ SLP_FUNCTION(slp_switch)
         AUTIASP                         /* authenticate the target's x30 */
         ret
         .cfi_restore_state
+.endm
+
+SLP_FUNCTION(slp_switch)
+        SLP_LANDING_PAD
+        push_frame x21                  /* x21 = our FPCR, kept */
+
+        mov     x19, x0                 /* x19 = callback, kept across calls */
+        mov     x20, x1                 /* x20 = context */
+
+        mov     x0, x20                 /* sp_new = cb(ctx, SAVE, sp) */
+        mov     w1, #SLP_SWITCH_SAVE
+        mov     x2, sp
+        blr     x19
+        tbnz    x0, #0, .Lresident      /* bit 0 set: no RESTORE step */
+        mov     sp, x0                  /* now on the target's stack: same CFI */
+
+        mov     x0, x20                 /* x0 = cb(ctx, RESTORE, sp) */
+        mov     w1, #SLP_SWITCH_RESTORE
+        mov     x2, sp
+        blr     x19
+.Lrestored:
+        ldr     x9, [sp, #160]          /* the live FPCR is still x21's */
+        cmp     x9, x21
+        b.ne    .Lload_fpcr             /* differs: rare */
+.Lfpcr_done:
+        pop_frame_and_return
 
 .Lresident:                             /* the target's frames are in place */
         and     x9, x0, #~SLP_SWITCH_NO_RESTORE
@@ -153,6 +167,28 @@ SLP_FUNCTION(slp_switch)
         msr     fpcr, x9
         b       .Lfpcr_done
 SLP_END(slp_switch)
+
+
+/* slp_swap(save_sp, sp, value): the switch without callbacks, for a target
+ * whose frames are already in place. Pushes the same frame as slp_switch,
+ * stores its address in *save_sp, installs sp and returns `value` there. */
+SLP_FUNCTION(slp_swap)
+        SLP_LANDING_PAD
+        push_frame x10                  /* x10 = our FPCR */
+        mov     x9, sp
+        str     x9, [x0]
+        mov     sp, x1                  /* now on the target's stack: same CFI */
+        ldr     x9, [sp, #160]
+        cmp     x9, x10
+        b.ne    .Lswap_load_fpcr        /* differs: rare */
+.Lswap_fpcr_done:
+        mov     x0, x2
+        pop_frame_and_return
+
+.Lswap_load_fpcr:
+        msr     fpcr, x9
+        b       .Lswap_fpcr_done
+SLP_END(slp_swap)
 
 
 SLP_FUNCTION(slp_init_frame)

@@ -40,11 +40,17 @@
 
 #define MXCSR_CONTROL_BITS 0xffc0
 /* The MXCSR control bits and the whole x87 control word, as they sit in the
-   frame's first 8 bytes (MXCSR at +0, x87 CW at +4, zero padding at +6). */
+   frame's first 8 bytes (MXCSR at +0, x87 CW at +4; the padding at +6 is
+   never compared). */
 #define FP_CONTROL_MASK 0x0000ffff0000ffc0
 
-SLP_FUNCTION(slp_switch)
-        SLP_LANDING_PAD
+/* push_frame: pushes the frame described above (CFI included). The FP
+   control words are stored first, into the red zone where the frame's
+   slot will be: the later read-back of a stmxcsr store is slow, and the
+   pushes give it time. */
+.macro push_frame
+        stmxcsr -56(%rsp)               /* the frame's +0 once pushed */
+        fnstcw  -52(%rsp)
         pushq   %rbp                    /* callee-saved state of the caller */
         .cfi_adjust_cfa_offset 8
         .cfi_rel_offset %rbp, 0
@@ -63,10 +69,64 @@ SLP_FUNCTION(slp_switch)
         pushq   %r15
         .cfi_adjust_cfa_offset 8
         .cfi_rel_offset %r15, 0
-        subq    $8, %rsp                /* FP control slot; rsp now 16-aligned */
+        subq    $8, %rsp                /* the FP control slot: 16-aligned */
         .cfi_adjust_cfa_offset 8
-        stmxcsr (%rsp)
-        fnstcw  4(%rsp)
+.endm
+
+/* pop_frame_and_return: pops the frame at rsp and returns to whoever
+   pushed it. Brackets itself with .cfi_remember_state/.cfi_restore_state,
+   so code after it has the pushed frame's CFI. */
+.macro pop_frame_and_return
+        .cfi_remember_state
+        addq    $8, %rsp
+        .cfi_adjust_cfa_offset -8
+        popq    %r15
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r15
+        popq    %r14
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r14
+        popq    %r13
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r13
+        popq    %r12
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r12
+        popq    %rbx
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %rbx
+        popq    %rbp
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %rbp
+#if defined(SLP_RESUME_BY_JMP)
+        popq    %rcx
+        .cfi_adjust_cfa_offset -8
+        .cfi_register %rip, %rcx
+        jmp     *%rcx
+#else
+        ret                             /* one call site in core: predicted */
+#endif
+        .cfi_restore_state
+.endm
+
+/* load_fp_control: installs the FP control words of the frame at rsp: its
+   MXCSR control bits with the live status flags, and its x87 control word.
+   Uses ecx, esi and the red zone. */
+.macro load_fp_control
+        stmxcsr -4(%rsp)
+        movl    -4(%rsp), %ecx
+        andl    $~MXCSR_CONTROL_BITS, %ecx
+        movl    (%rsp), %esi
+        andl    $MXCSR_CONTROL_BITS, %esi
+        orl     %esi, %ecx
+        movl    %ecx, -4(%rsp)
+        ldmxcsr -4(%rsp)
+        fldcw   4(%rsp)
+.endm
+
+SLP_FUNCTION(slp_switch)
+        SLP_LANDING_PAD
+        push_frame
         /* r13 = our FP control words, kept: read back with one load per
            store (an 8-byte load over the two stores would miss store
            forwarding and stall for ~15 cycles). The padding at +6 is never
@@ -102,54 +162,42 @@ SLP_FUNCTION(slp_switch)
         testq   %rdx, %rcx
         jnz     .Lload_fp_control       /* they differ: rare */
 .Lfp_control_done:
-        .cfi_remember_state
-        addq    $8, %rsp
-        .cfi_adjust_cfa_offset -8
-        popq    %r15
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r15
-        popq    %r14
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r14
-        popq    %r13
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r13
-        popq    %r12
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r12
-        popq    %rbx
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %rbx
-        popq    %rbp
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %rbp
-#if defined(SLP_RESUME_BY_JMP)
-        popq    %rcx
-        .cfi_adjust_cfa_offset -8
-        .cfi_register %rip, %rcx
-        jmp     *%rcx
-#else
-        ret                             /* one call site in core: predicted */
-#endif
-        .cfi_restore_state
+        pop_frame_and_return
 
 .Lresident:                             /* the target's frames are in place */
         movq    %rax, %rsp
         movq    %r12, %rax              /* result = context */
         jmp     .Lrestored
 
-.Lload_fp_control:                      /* target's control bits, live status */
-        stmxcsr -4(%rsp)                /* red zone */
-        movl    -4(%rsp), %ecx
-        andl    $~MXCSR_CONTROL_BITS, %ecx
-        movl    (%rsp), %edx
-        andl    $MXCSR_CONTROL_BITS, %edx
-        orl     %edx, %ecx
-        movl    %ecx, -4(%rsp)
-        ldmxcsr -4(%rsp)
-        fldcw   4(%rsp)
+.Lload_fp_control:
+        load_fp_control
         jmp     .Lfp_control_done
 SLP_END(slp_switch)
+
+
+/* slp_swap(save_sp, sp, value): the switch without callbacks, for a target
+ * whose frames are already in place. Pushes the same frame as slp_switch,
+ * stores its address in *save_sp, installs sp and returns `value` there. */
+SLP_FUNCTION(slp_swap)
+        SLP_LANDING_PAD
+        push_frame
+        movl    (%rsp), %ecx            /* ecx, r8d = our FP control words, */
+        movzwl  4(%rsp), %r8d           /* each read with the store's size  */
+        movq    %rsp, (%rdi)
+        movq    %rsi, %rsp              /* now on the target's stack: same CFI */
+        xorl    (%rsp), %ecx
+        andl    $MXCSR_CONTROL_BITS, %ecx
+        xorw    4(%rsp), %r8w
+        orw     %r8w, %cx
+        jnz     .Lswap_load_fp_control  /* they differ: rare */
+.Lswap_fp_control_done:
+        movq    %rdx, %rax
+        pop_frame_and_return
+
+.Lswap_load_fp_control:
+        load_fp_control
+        jmp     .Lswap_fp_control_done
+SLP_END(slp_swap)
 
 
 SLP_FUNCTION(slp_init_frame)

@@ -280,8 +280,10 @@ def switch_rows(F):
             checks=[Check("ratio", 1.0, "<=1.0x")]),
         Row("engine switch", raw, "per_switch", "callcc", get("BM_BoostCallcc")),
         Row("engine switch", raw, "per_switch", "swapcontext", get("BM_Swapcontext")),
-        Row("asm only (no engine)", get("BM_SlpAsmSwitch"), "per_switch", "jump_fcontext",
-            fcontext),
+        Row("asm only: slp_swap (resident)", get("BM_SlpAsmSwap"), "per_switch",
+            "jump_fcontext", fcontext),
+        Row("asm only: slp_switch + callback", get("BM_SlpAsmSwitch"), "per_switch",
+            "jump_fcontext", fcontext),
         Row("symmetric, 2 stacks", get("BM_SlpSymmetricSwitch/stacks:2"), "per_switch",
             "jump_fcontext", fcontext),
         Row("symmetric, 1 stack", get("BM_SlpSymmetricSwitch/stacks:1"), "per_switch",
@@ -549,7 +551,7 @@ def write_plots(F, outdir, note):
     with open(path("round_trip.dat"), "w", encoding="utf-8") as f:
         f.write("# mechanism ns_per_round_trip\n")
         for label, fig in (
-            ("slp engine", raw), ("slp asm floor", sw("BM_SlpAsmSwitch")),
+            ("slp engine", raw), ("slp asm floor", sw("BM_SlpAsmSwap")),
             ("slp schedule()", tk("BM_SlpSchedulePingPong/stacks:2/live_bytes:0")),
             ("slp slicing 256 B", sw("BM_SlpSlicingSwitch/live_bytes:256")),
             ("slp slicing 4 KiB", sw("BM_SlpSlicingSwitch/live_bytes:4096")),

@@ -378,8 +378,9 @@ inline void asm_switch(asm_pingpong& game, void** save_to, void* resume_at) {
   for (;;) asm_switch(game, &game.echo_sp, game.driver_sp);
 }
 
-// BM_SlpAsmSwitch: the floor: two stacks, slp_switch and a trivial callback,
-// no stack engine (no residency bookkeeping, no slices).
+// BM_SlpAsmSwitch: the floor of a slicing switch: two stacks, slp_switch
+// and a trivial callback, no stack engine (no residency bookkeeping, no
+// slices).
 void BM_SlpAsmSwitch(benchmark::State& state) {
   start_with_clean_fp_state();
   heap_stack stack(stack_size);
@@ -387,6 +388,23 @@ void BM_SlpAsmSwitch(benchmark::State& state) {
   game.echo_sp = slp_init_frame(stack.top(), &asm_echo, &game);
   asm_switch(game, &game.driver_sp, game.echo_sp);  // warm-up
   for (auto _ : state) asm_switch(game, &game.driver_sp, game.echo_sp);
+  count_switches(state);
+}
+
+// BM_SlpAsmSwap: the floor of a resident switch: slp_swap between two
+// stacks, no callbacks, no stack engine.
+[[noreturn]] void swap_echo(void* self, void*) {
+  auto& game = *static_cast<asm_pingpong*>(self);
+  for (;;) slp_swap(&game.echo_sp, game.driver_sp, nullptr);
+}
+
+void BM_SlpAsmSwap(benchmark::State& state) {
+  start_with_clean_fp_state();
+  heap_stack stack(stack_size);
+  asm_pingpong game;
+  game.echo_sp = slp_init_frame(stack.top(), &swap_echo, &game);
+  slp_swap(&game.driver_sp, game.echo_sp, nullptr);  // warm-up
+  for (auto _ : state) slp_swap(&game.driver_sp, game.echo_sp, nullptr);
   count_switches(state);
 }
 
@@ -559,6 +577,7 @@ void BM_Swapcontext(benchmark::State& state) {
 
 BENCHMARK(BM_SlpRawSwitch);
 BENCHMARK(BM_SlpAsmSwitch);
+BENCHMARK(BM_SlpAsmSwap);
 BENCHMARK(BM_BoostJumpFcontext);
 BENCHMARK(BM_BoostCallcc);
 BENCHMARK(BM_Swapcontext);

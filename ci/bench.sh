@@ -167,7 +167,7 @@ no_python_check() {
 }
 
 if [ "$experiment" -eq 1 ]; then
-  filter='^BM_Slp(RawSwitch|AsmSwitch|SymmetricSwitch|SlicingSwitch)|^BM_BoostJumpFcontext$'
+  filter='^BM_Slp(RawSwitch|AsmSwitch|AsmSwap|SymmetricSwitch|SlicingSwitch)|^BM_BoostJumpFcontext$'
   ret_files=() jmp_files=()
   echo "== resume experiment: ret vs pop+jmp, $runs alternating runs of $reps repetitions ($note)"
   for i in $(seq 1 "$runs"); do

@@ -11,15 +11,9 @@
 #include <new>
 #include <string>
 
-#include "arch/switch.h"
-#include "core/sanitizer.hpp"
-#include "core/switch_entries.hpp"
 #include "slp/errors.hpp"
 
-extern "C" {
-__thread std::uint64_t slp_switch_count
-    __attribute__((tls_model("initial-exec"))) = 0;
-}
+__thread std::uint64_t slp_switch_count = 0;
 
 namespace slp::core {
 
@@ -222,8 +216,8 @@ void* stack_engine::transfer(context& from, context& to, void* value) {
   return result;
 }
 
-bool stack_engine::try_transfer(context& from, context& to, void* value,
-                                void** result) noexcept {
+bool stack_engine::transfer_by_slices(context& from, context& to,
+                                      void* value, void** result) noexcept {
   if (to.state == context::status::fresh && to.home == nullptr) {
     try {
       to.home = choose_home();
@@ -235,13 +229,7 @@ bool stack_engine::try_transfer(context& from, context& to, void* value,
   to_ = &to;
   value_ = value;
   void* fake_stack = nullptr;
-#if defined(SLP_ASAN)
-  void* bottom = nullptr;
-  std::size_t size = 0;
-  stack_bounds(to, &bottom, &size);
-  sanitizer::start_switch(&fake_stack, bottom, size);
-#endif
-  announce_to_tsan(from, to);
+  start_switch_annotations(from, to, &fake_stack);
   slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
   *result = value_;
@@ -251,6 +239,17 @@ bool stack_engine::try_transfer(context& from, context& to, void* value,
     return false;
   }
   return true;
+}
+
+void stack_engine::start_switch_annotations(
+    context& from, context& to, [[maybe_unused]] void** fake_stack) noexcept {
+#if defined(SLP_ASAN)
+  void* bottom = nullptr;
+  std::size_t size = 0;
+  stack_bounds(to, &bottom, &size);
+  sanitizer::start_switch(fake_stack, bottom, size);
+#endif
+  announce_to_tsan(from, to);
 }
 
 void stack_engine::finish(context& from, context& to, void* value) noexcept {
@@ -266,11 +265,7 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
   from_ = &from;
   to_ = &to;
   value_ = value;
-  void* bottom = nullptr;
-  std::size_t size = 0;
-  stack_bounds(to, &bottom, &size);
-  sanitizer::start_switch(nullptr, bottom, size);
-  announce_to_tsan(from, to);
+  start_switch_annotations(from, to, nullptr);  // null: `from` is done
   slp_switch(&stack_engine::on_switch, this);
   // Only a failed SAVE step comes back here.
   write_text("slp: fatal: out of memory saving a stack slice\n");

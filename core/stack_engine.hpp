@@ -22,9 +22,17 @@
 #include <memory>
 #include <vector>
 
+#include "arch/switch.h"
 #include "core/context.hpp"
 #include "core/execution_stack.hpp"
+#include "core/sanitizer.hpp"
 #include "slp/config.hpp"
+
+// slp_switch_count: the switches this thread has made. The entry thunks of
+// core/switch_entries.S compare it before and after a call to learn whether
+// their caller was switched away. Initial-exec TLS: one %fs-relative load.
+extern "C" __thread std::uint64_t slp_switch_count
+    __attribute__((tls_model("initial-exec")));
 
 namespace slp::core {
 
@@ -43,9 +51,29 @@ class stack_engine {
   void* transfer(context& from, context& to, void* value = nullptr);
   // try_transfer: the same, but a switch that cannot happen returns false
   // (nothing changed) instead of throwing, for callers that must repair
-  // state outside any catch block.
+  // state outside any catch block. Inline: the common switch, to a context
+  // whose frames are in place, is a few stores and slp_swap.
   [[nodiscard]] bool try_transfer(context& from, context& to, void* value,
-                                  void** result) noexcept;
+                                  void** result) noexcept {
+    if (to.state != context::status::suspended ||
+        (to.home != nullptr && to.home->resident != &to)) {
+      return transfer_by_slices(from, to, value, result);
+    }
+    // `to`'s frames are in place, and `from` stays resident on its own
+    // stack (which `to` cannot share): nothing to save or restore.
+    from.state = context::status::suspended;
+    to.state = context::status::running;
+    value_ = value;
+    ++slp_switch_count;
+    void* fake_stack = nullptr;
+#if defined(SLP_ASAN) || defined(SLP_TSAN)
+    start_switch_annotations(from, to, &fake_stack);
+#endif
+    slp_swap(&from.sp, to.sp, nullptr);
+    sanitizer::finish_switch(fake_stack);
+    *result = value_;
+    return true;
+  }
 
   // finish: `from` has finished for good; switches to `to` and never
   // returns. The caller may free `from` once `to` runs.
@@ -67,6 +95,14 @@ class stack_engine {
 
  private:
   static void* on_switch(void* self, int op, void* sp) noexcept;
+  // transfer_by_slices: try_transfer when `to` is fresh or evicted: the
+  // switch through slp_switch, whose callbacks save and restore slices.
+  bool transfer_by_slices(context& from, context& to, void* value,
+                          void** result) noexcept;
+  // start_switch_annotations: what ASan and TSan must hear before a switch
+  // from `from` to `to` (nothing in other builds).
+  void start_switch_annotations(context& from, context& to,
+                                void** fake_stack) noexcept;
   static void announce_to_tsan(context& from, context& to) noexcept;
   static void start(void* self, void* value) noexcept;
   void* save_step(std::byte* sp) noexcept;

@@ -4,18 +4,11 @@
 #ifndef SLP_CORE_SWITCH_ENTRIES_HPP
 #define SLP_CORE_SWITCH_ENTRIES_HPP
 
-#include <cstdint>
 #include <exception>
 
 #include "slp/channel.hpp"
 
 #define SLP_SWITCH_ENTRY_BODY(name) __asm__("slp_body_" #name)
-
-// slp_switch_count: the switches this thread has made; the thunks compare
-// it before and after the body to learn whether the caller was switched
-// away. Initial-exec TLS, read by the thunks with one %fs-relative load.
-extern "C" __thread std::uint64_t slp_switch_count
-    __attribute__((tls_model("initial-exec")));
 
 namespace slp::core {
 

@@ -101,9 +101,11 @@ TEST(ArchSwitchTest, CalleeSavedRegistersSurviveSlicingSwitches) {
 }
 
 // The rounding mode is per context: each one set its own and finds it again
-// after every switch, in the control word and in the arithmetic.
-TEST(ArchSwitchTest, FpRoundingModeStaysPerContext) {
-  core::stack_engine engine(small_stacks(1));
+// after every switch, in the control word and in the arithmetic. With one
+// stack every switch goes through slp_switch's slices; with four, through
+// slp_swap.
+void check_rounding_modes_stay_per_context(std::size_t stack_count) {
+  core::stack_engine engine(small_stacks(stack_count));
   core::context main;
   make_running(main);
   const int modes[] = {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
@@ -135,6 +137,14 @@ TEST(ArchSwitchTest, FpRoundingModeStaysPerContext) {
     }
   }
   EXPECT_EQ(mismatches, (std::vector<int>{0, 0, 0}));
+}
+
+TEST(ArchSwitchTest, FpRoundingModeStaysPerContextWhenSlicing) {
+  check_rounding_modes_stay_per_context(1);
+}
+
+TEST(ArchSwitchTest, FpRoundingModeStaysPerContextWhenResident) {
+  check_rounding_modes_stay_per_context(4);
 }
 
 // A fresh context inherits the control modes of the one that started it.
@@ -290,6 +300,50 @@ TEST(ArchSwitchTest, SaveStepCanSkipTheRestoreStep) {
   // Each side's slp_switch returned the context: echo's twice (its first
   // hop was entered, not returned to), main's three times.
   EXPECT_EQ(g.results, std::vector<void*>(5, &g));
+}
+
+// slp_swap and slp_switch push the same frame: each resumes the other's,
+// and the value handed over arrives whichever pushed the frame.
+struct mixed_game {
+  void* main_sp = nullptr;
+  void* other_sp = nullptr;
+  int tokens[5] = {};
+  std::vector<void*> other_got;  // what the other side's switches returned
+};
+
+void* save_to_main(void* ctx, int op, void* sp) {
+  auto& g = *static_cast<mixed_game*>(ctx);
+  if (op == SLP_SWITCH_SAVE) {
+    g.other_sp = sp;
+    return g.main_sp;
+  }
+  return &g.tokens[1];  // the RESTORE step's result: main receives it
+}
+
+[[noreturn]] void mixed_other(void* ctx, void* first) {
+  auto& g = *static_cast<mixed_game*>(ctx);
+  g.other_got.push_back(first);
+  g.other_got.push_back(slp_switch(&save_to_main, &g));
+  g.other_got.push_back(slp_swap(&g.other_sp, g.main_sp, &g.tokens[3]));
+  for (;;) slp_swap(&g.other_sp, g.main_sp, nullptr);
+}
+
+TEST(ArchSwitchTest, SwapAndSwitchResumeEachOthersFrames) {
+  alignas(16) static unsigned char stack[64 * 1024];
+  mixed_game g;
+  g.other_sp = slp_init_frame(stack + sizeof stack, &mixed_other, &g);
+  // slp_swap starts a fresh frame: entry(arg, value).
+  void* r1 = slp_swap(&g.main_sp, g.other_sp, &g.tokens[0]);
+  // slp_switch (with a RESTORE step) resumed main's slp_swap frame.
+  EXPECT_EQ(r1, &g.tokens[1]);
+  // slp_swap resumes other's slp_switch frame, which returns the value.
+  void* r2 = slp_swap(&g.main_sp, g.other_sp, &g.tokens[2]);
+  EXPECT_EQ(r2, &g.tokens[3]);
+  EXPECT_EQ(g.other_got,
+            (std::vector<void*>{&g.tokens[0], &g.tokens[2]}));
+  slp_swap(&g.main_sp, g.other_sp, &g.tokens[4]);
+  EXPECT_EQ(g.other_got, (std::vector<void*>{&g.tokens[0], &g.tokens[2],
+                                             &g.tokens[4]}));
 }
 
 TEST(ArchSwitchTest, InitFrameIsAlignedAndBelowTop) {

@@ -12,8 +12,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -177,6 +177,7 @@ class scheduler {
   static bool others_could_wake() noexcept;
   void apply_incoming();
   bool idle_wait();
+  void wake() noexcept;
   // after_switch: in the tasklet just resumed: release what the switch
   // left behind, then raise its bomb if it has one.
   void after_switch() {
@@ -243,18 +244,19 @@ class scheduler {
   tasklet_impl* paused_self_ = nullptr;    // paused itself in the last switch
   // The inbox of requests from other threads.
   std::mutex remote_mutex_;
-  std::condition_variable remote_wake_;
   std::vector<remote_request> incoming_;  // under remote_mutex_
   std::vector<remote_request> draining_;  // swapped with incoming_: no
                                           // allocation per request batch
   std::atomic<bool> has_incoming_{false};
-  bool idle_ = false;  // asleep in idle_wait(); under remote_mutex_
+  // 1 while asleep in idle_wait(), a futex word: whoever sets it to 0
+  // wakes the thread.
+  std::atomic<std::uint32_t> sleep_word_{0};
   // Counted in the registry's idle. Set and cleared under the registry's
   // mutex; read without it by the thread itself, to skip that mutex when
   // a poster has already counted it awake.
   std::atomic<bool> counted_idle_{false};
   // Posters between releasing the registry's mutex and notifying
-  // remote_wake_: the scheduler is not destroyed while there are any.
+  // sleep_word_: the scheduler is not destroyed while there are any.
   std::atomic<int> notifying_{0};
   // The watchdog of the outermost run() with a timeout or time budget.
   struct watchdog_state {

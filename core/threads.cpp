@@ -2,8 +2,13 @@
 // reach it only through its inbox of requests, which it drains at its
 // scheduling points, and a thread with nothing to run sleeps until a
 // request arrives, or raises deadlock_error when no thread could send one.
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <condition_variable>
+#include <cerrno>
+#include <climits>
 #include <mutex>
 #include <vector>
 
@@ -29,6 +34,20 @@ struct thread_registry {
 thread_registry& registry() {
   static thread_registry* r = new thread_registry;
   return *r;
+}
+
+// futex_wait / futex_wake: sleep while `*word` is `expected`; wake one
+// sleeper. A wait may also return early (a signal, a spurious wake-up):
+// callers check their condition again.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
+            FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
+            FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 }  // namespace
@@ -66,11 +85,8 @@ void scheduler::unregister_thread() noexcept {
     }
     // The threads still asleep may now be all there is: let them look.
     if (r.alive.load(std::memory_order_relaxed) == r.idle && r.idle > 0) {
-      r.deadlock_epoch.fetch_add(1, std::memory_order_relaxed);
-      for (scheduler* s : r.schedulers) {
-        std::lock_guard<std::mutex> inbox(s->remote_mutex_);
-        s->remote_wake_.notify_one();
-      }
+      r.deadlock_epoch.fetch_add(1, std::memory_order_seq_cst);
+      for (scheduler* s : r.schedulers) s->wake();
     }
   }
   for (remote_request& q : orphaned) release(q.tasklet);
@@ -119,8 +135,7 @@ void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
     {
       std::lock_guard<std::mutex> inbox(owner->remote_mutex_);
       owner->incoming_.push_back({kind, add_ref(&t), std::move(e)});
-      owner->has_incoming_.store(true, std::memory_order_release);
-      asleep = owner->idle_;
+      owner->has_incoming_.store(true, std::memory_order_seq_cst);
     }
     // A sleeper with a request is awake from now on, as far as deadlock
     // detection is concerned, even before its thread gets to run.
@@ -128,14 +143,25 @@ void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,
       owner->counted_idle_.store(false, std::memory_order_relaxed);
       --r.idle;
     }
+    // Either the owner, about to sleep, sees has_incoming_ after its own
+    // store of 1, or this exchange sees the 1 (both seq_cst).
+    asleep = owner->sleep_word_.exchange(0, std::memory_order_seq_cst) == 1;
     if (asleep) owner->notifying_.fetch_add(1, std::memory_order_relaxed);
   }
-  // Notified after both locks are released, so that the woken thread blocks
-  // on neither (on one CPU it preempts us at once); notifying_ keeps the
-  // owner alive until then.
+  // Woken after both locks are released, so that the woken thread blocks on
+  // neither (on one CPU it preempts us at once); notifying_ keeps the owner
+  // alive until then.
   if (asleep) {
-    owner->remote_wake_.notify_one();
+    futex_wake(owner->sleep_word_);
     owner->notifying_.fetch_sub(1, std::memory_order_release);
+  }
+}
+
+// wake: a sleeper in idle_wait() looks again (the caller holds the
+// registry's mutex, so the scheduler cannot end meanwhile).
+void scheduler::wake() noexcept {
+  if (sleep_word_.exchange(0, std::memory_order_seq_cst) == 1) {
+    futex_wake(sleep_word_);
   }
 }
 
@@ -204,19 +230,19 @@ bool scheduler::idle_wait() {
     counted_idle_.store(true, std::memory_order_relaxed);
     epoch = r.deadlock_epoch.load(std::memory_order_relaxed);
   }
+  // Sleep on sleep_word_ (1 while asleep): a poster or a deadlock check
+  // sets it to 0 and wakes us. No mutex on either side.
   bool woken = true;
-  {
-    std::unique_lock<std::mutex> inbox(remote_mutex_);
-    idle_ = true;
-    while (incoming_.empty()) {
-      if (r.deadlock_epoch.load(std::memory_order_relaxed) != epoch) {
-        woken = false;
-        break;
-      }
-      remote_wake_.wait(inbox);
+  for (;;) {
+    sleep_word_.store(1, std::memory_order_seq_cst);
+    if (has_incoming_.load(std::memory_order_seq_cst)) break;
+    if (r.deadlock_epoch.load(std::memory_order_seq_cst) != epoch) {
+      woken = false;
+      break;
     }
-    idle_ = false;
+    futex_wait(sleep_word_, 1);
   }
+  sleep_word_.store(0, std::memory_order_relaxed);
   // Unless a poster has already counted us awake (the common case: no
   // registry lock then).
   if (counted_idle_.load(std::memory_order_relaxed)) {

@@ -35,7 +35,7 @@ void scheduler::channel_action(channel_state& ch, int direction,
   }
   drain_incoming();
   tasklet_impl& self = *running_;
-  if (hooks_installed.load(std::memory_order_acquire)) {
+  if (published_hooks.load(std::memory_order_acquire) != nullptr) {
     const int balance = ch.balance.load(std::memory_order_relaxed);
     notify_channel(ch, self, sending, sending ? balance >= 0 : balance <= 0);
   }

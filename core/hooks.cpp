@@ -18,23 +18,9 @@ namespace slp::core {
 
 namespace {
 
-// installed_hooks: an immutable set of hooks. Replacing one publishes a new
-// set; old sets stay allocated until the process ends, because another
-// thread may be calling through one right now.
-struct installed_hooks {
-  channel_callback channel;
-  schedule_callback schedule;
-  fasthook fast;
-  [[nodiscard]] bool empty() const noexcept {
-    return !channel && !schedule && fast.fn == nullptr;
-  }
-};
-
-std::atomic<const installed_hooks*> hooks{nullptr};
-
 struct hook_registry {
   std::mutex mutex;
-  std::vector<std::unique_ptr<installed_hooks>> all;
+  std::vector<std::unique_ptr<hook_set>> all;
 };
 hook_registry& registry() {
   static hook_registry r;
@@ -46,18 +32,16 @@ template <class Change>
 void replace(Change&& change) {
   hook_registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  const installed_hooks* old = hooks.load(std::memory_order_acquire);
-  auto fresh = std::make_unique<installed_hooks>(
-      old != nullptr ? *old : installed_hooks{});
+  const hook_set* old = published_hooks.load(std::memory_order_acquire);
+  auto fresh = std::make_unique<hook_set>(old != nullptr ? *old : hook_set{});
   change(*fresh);
-  hooks.store(fresh->empty() ? nullptr : fresh.get(),
-              std::memory_order_release);
-  hooks_installed.store(!fresh->empty(), std::memory_order_release);
+  published_hooks.store(fresh->empty() ? nullptr : fresh.get(),
+                        std::memory_order_release);
   r.all.push_back(std::move(fresh));
 }
 
-const installed_hooks* current_hooks() noexcept {
-  return hooks.load(std::memory_order_acquire);
+const hook_set* current_hooks() noexcept {
+  return published_hooks.load(std::memory_order_acquire);
 }
 
 std::optional<tasklet> handle(tasklet_impl* t) {
@@ -67,14 +51,13 @@ std::optional<tasklet> handle(tasklet_impl* t) {
 
 }  // namespace
 
-std::atomic<bool> hooks_installed{false};
+std::atomic<const hook_set*> published_hooks{nullptr};
 
 // notify_channel: the channel callback, before the operation does anything;
 // its exception propagates out of the channel operation.
 void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
                                bool will_block) {
-  if (!hooks_installed.load(std::memory_order_acquire)) return;
-  const installed_hooks* h = current_hooks();
+  const hook_set* h = current_hooks();
   if (h == nullptr || !h->channel) return;
   const channel_ref ref(detail::channel_add_ref(&ch));
   const tasklet who(add_ref(&t));
@@ -90,16 +73,15 @@ void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
 
 // notify_schedule: the fast hook and the schedule callback, at a real
 // switch; an exception goes to the error handler, or to stderr.
-void scheduler::call_schedule_hooks(tasklet_impl* from,
+void scheduler::call_schedule_hooks(const hook_set& h, tasklet_impl* from,
                                     tasklet_impl* to) noexcept {
-  const installed_hooks* h = current_hooks();
-  if (h == nullptr) return;
   in_hook_ = true;
-  if (h->fast.fn != nullptr)
-    h->fast.fn(h->fast.user, tasklet_view(from), tasklet_view(to));
-  if (h->schedule) {
+  if (h.fast.fn != nullptr) {
+    h.fast.fn(h.fast.user, tasklet_view(from), tasklet_view(to));
+  }
+  if (h.schedule) {
     try {
-      h->schedule(handle(from), handle(to));
+      h.schedule(handle(from), handle(to));
     } catch (...) {
       std::exception_ptr e = std::current_exception();
       auto handler = error_handler();
@@ -134,40 +116,40 @@ namespace slp {
 
 channel_callback set_channel_callback(channel_callback callback) {
   channel_callback old;
-  core::replace([&](core::installed_hooks& h) {
+  core::replace([&](core::hook_set& h) {
     old = std::exchange(h.channel, std::move(callback));
   });
   return old;
 }
 
 channel_callback get_channel_callback() {
-  const core::installed_hooks* h = core::current_hooks();
+  const core::hook_set* h = core::current_hooks();
   return h != nullptr ? h->channel : channel_callback();
 }
 
 schedule_callback set_schedule_callback(schedule_callback callback) {
   schedule_callback old;
-  core::replace([&](core::installed_hooks& h) {
+  core::replace([&](core::hook_set& h) {
     old = std::exchange(h.schedule, std::move(callback));
   });
   return old;
 }
 
 schedule_callback get_schedule_callback() {
-  const core::installed_hooks* h = core::current_hooks();
+  const core::hook_set* h = core::current_hooks();
   return h != nullptr ? h->schedule : schedule_callback();
 }
 
 fasthook set_schedule_fasthook(schedule_fasthook fn, void* user) {
   fasthook old;
-  core::replace([&](core::installed_hooks& h) {
+  core::replace([&](core::hook_set& h) {
     old = std::exchange(h.fast, fasthook{fn, fn != nullptr ? user : nullptr});
   });
   return old;
 }
 
 fasthook get_schedule_fasthook() {
-  const core::installed_hooks* h = core::current_hooks();
+  const core::hook_set* h = core::current_hooks();
   return h != nullptr ? h->fast : fasthook{};
 }
 

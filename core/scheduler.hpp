@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/hook_set.hpp"
 #include "core/spinlock.hpp"
 #include "core/stack_engine.hpp"
 #include "core/tasklet_impl.hpp"
@@ -36,9 +37,6 @@ class scheduler;
 // no __tls_get_addr call, even in position-independent code.
 extern thread_local scheduler* this_thread_scheduler
     __attribute__((tls_model("initial-exec")));
-
-// hooks_installed: any hook of <slp/hooks.hpp> is set (core/hooks.cpp).
-extern std::atomic<bool> hooks_installed;
 
 class scheduler {
  public:
@@ -197,11 +195,18 @@ class scheduler {
   void notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
                       bool will_block);
   void notify_schedule(tasklet_impl* from, tasklet_impl* to) noexcept {
-    if (hooks_installed.load(std::memory_order_acquire)) {
-      call_schedule_hooks(from, to);
+    const hook_set* h = published_hooks.load(std::memory_order_acquire);
+    if (h == nullptr) return;
+    if (h->schedule) {
+      call_schedule_hooks(*h, from, to);
+    } else if (h->fast.fn != nullptr) {  // the fast hook alone: inline
+      in_hook_ = true;
+      h->fast.fn(h->fast.user, tasklet_view(from), tasklet_view(to));
+      in_hook_ = false;
     }
   }
-  void call_schedule_hooks(tasklet_impl* from, tasklet_impl* to) noexcept;
+  void call_schedule_hooks(const hook_set& h, tasklet_impl* from,
+                           tasklet_impl* to) noexcept;
   [[noreturn]] void end_tasklet(tasklet_impl& t, std::exception_ptr uncaught);
   tasklet_impl& innermost_watchdog() noexcept;
   void pop_watchdog(tasklet_impl& caller) noexcept;

@@ -216,8 +216,8 @@ void* stack_engine::transfer(context& from, context& to, void* value) {
   return result;
 }
 
-bool stack_engine::transfer_by_slices(context& from, context& to,
-                                      void* value, void** result) noexcept {
+bool stack_engine::transfer_by_slices(context& from, context& to, void* value,
+                                      void** result) noexcept {
   if (to.state == context::status::fresh && to.home == nullptr) {
     try {
       to.home = choose_home();

@@ -339,11 +339,10 @@ TEST(ArchSwitchTest, SwapAndSwitchResumeEachOthersFrames) {
   // slp_swap resumes other's slp_switch frame, which returns the value.
   void* r2 = slp_swap(&g.main_sp, g.other_sp, &g.tokens[2]);
   EXPECT_EQ(r2, &g.tokens[3]);
-  EXPECT_EQ(g.other_got,
-            (std::vector<void*>{&g.tokens[0], &g.tokens[2]}));
+  EXPECT_EQ(g.other_got, (std::vector<void*>{&g.tokens[0], &g.tokens[2]}));
   slp_swap(&g.main_sp, g.other_sp, &g.tokens[4]);
-  EXPECT_EQ(g.other_got, (std::vector<void*>{&g.tokens[0], &g.tokens[2],
-                                             &g.tokens[4]}));
+  EXPECT_EQ(g.other_got,
+            (std::vector<void*>{&g.tokens[0], &g.tokens[2], &g.tokens[4]}));
 }
 
 TEST(ArchSwitchTest, InitFrameIsAlignedAndBelowTop) {

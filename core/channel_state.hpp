@@ -8,10 +8,9 @@
 #include <cstdint>
 
 #include "core/spinlock.hpp"
+#include "core/tasklet_impl.hpp"
 
 namespace slp::core {
-
-struct tasklet_impl;
 
 struct channel_state {
   channel_state() noexcept;
@@ -30,12 +29,48 @@ struct channel_state {
   std::atomic<bool> closing{false};
 
   // append: t waits at the tail; balance moves by `direction` (+1 send).
-  void append(tasklet_impl& t, int direction) noexcept;
+  void append(tasklet_impl& t, int direction) noexcept {
+    insert_after(t, tail, direction);
+  }
   // insert_after: t waits right after `after` (at the head if null).
   void insert_after(tasklet_impl& t, tasklet_impl* after,
-                    int direction) noexcept;
+                    int direction) noexcept {
+    t.prev = after;
+    t.next = after != nullptr ? after->next : head;
+    if (t.next != nullptr) {
+      t.next->prev = &t;
+    } else {
+      tail = &t;
+    }
+    if (after != nullptr) {
+      after->next = &t;
+    } else {
+      head = &t;
+    }
+    t.blocked.store(static_cast<std::int8_t>(direction),
+                    std::memory_order_relaxed);
+    balance.store(balance.load(std::memory_order_relaxed) + direction,
+                  std::memory_order_relaxed);
+  }
   // unlink: t stops waiting; balance moves back toward 0.
-  void unlink(tasklet_impl& t) noexcept;
+  void unlink(tasklet_impl& t) noexcept {
+    if (t.prev != nullptr) {
+      t.prev->next = t.next;
+    } else {
+      head = t.next;
+    }
+    if (t.next != nullptr) {
+      t.next->prev = t.prev;
+    } else {
+      tail = t.prev;
+    }
+    balance.store(balance.load(std::memory_order_relaxed) -
+                      t.blocked.load(std::memory_order_relaxed),
+                  std::memory_order_relaxed);
+    t.blocked.store(0, std::memory_order_relaxed);
+    t.next = nullptr;
+    t.prev = nullptr;
+  }
 };
 
 }  // namespace slp::core

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/channel_state.hpp"
 #include "core/hook_set.hpp"
 #include "core/spinlock.hpp"
 #include "core/stack_engine.hpp"
@@ -287,6 +288,76 @@ class scheduler {
   std::size_t journal_size_ = 0;
   tasklet_impl* journal_current_ = nullptr;
 };
+
+// --- ring and queue moves: inline, they are on every channel operation ---
+
+inline void scheduler::ring_insert_after(tasklet_impl& t,
+                                         tasklet_impl* after) noexcept {
+  if (after == nullptr) {
+    t.next = &t;
+    t.prev = &t;
+    current_ = &t;
+  } else {
+    t.prev = after;
+    t.next = after->next;
+    after->next->prev = &t;
+    after->next = &t;
+  }
+  t.in_ring = true;
+  ++run_count_;
+}
+
+inline void scheduler::ring_remove(tasklet_impl& t) noexcept {
+  if (t.next == &t) {
+    current_ = nullptr;
+  } else {
+    t.prev->next = t.next;
+    t.next->prev = t.prev;
+    if (current_ == &t) current_ = t.next;
+  }
+  t.next = nullptr;
+  t.prev = nullptr;
+  t.in_ring = false;
+  --run_count_;
+}
+
+inline void scheduler::link_tail(tasklet_impl& t) noexcept {
+  ring_insert_after(t, current_ != nullptr ? current_->prev : nullptr);
+  record({journal_entry::linked, &t, nullptr, nullptr});
+}
+
+inline void scheduler::unlink(tasklet_impl& t) noexcept {
+  tasklet_impl* after = t.next == &t ? nullptr : t.prev;
+  const bool was_current = current_ == &t;
+  ring_remove(t);
+  record({journal_entry::unlinked, &t, after, nullptr, was_current});
+}
+
+inline void scheduler::link_after_current(tasklet_impl& t) noexcept {
+  ring_insert_after(t, current_);
+  record({journal_entry::linked, &t, nullptr, nullptr});
+}
+
+inline void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
+                               int direction) noexcept {
+  ch.append(t, direction);
+  t.waiting_on.store(&ch, std::memory_order_relaxed);
+  record({journal_entry::queued, &t, nullptr, &ch});
+}
+
+inline void scheduler::unblock(tasklet_impl& t) noexcept {
+  channel_state& ch = *t.waiting_on.load(std::memory_order_relaxed);
+  tasklet_impl* after = t.prev;
+  const int direction = t.blocked.load(std::memory_order_relaxed);
+  ch.unlink(t);
+  t.waiting_on.store(nullptr, std::memory_order_relaxed);
+  record({journal_entry::dequeued, &t, after, &ch, false, direction});
+}
+
+inline void scheduler::record(const journal_entry& e) noexcept {
+  if (journal_size_ < journal_capacity) journal_[journal_size_] = e;
+  ++journal_size_;  // an overflow disables undo (checked there)
+}
 
 }  // namespace slp::core
 

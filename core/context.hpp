@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/sanitizer.hpp"
 #include "core/stack_slice.hpp"
 
 namespace slp::core {
@@ -40,7 +41,9 @@ struct context {
   status state = status::fresh;
   std::uint64_t id = 0;               // for diagnostics
   const std::string* name = nullptr;  // for diagnostics; may be null
-  void* tsan_fiber = nullptr;         // ThreadSanitizer builds only
+#if defined(SLP_TSAN)
+  void* tsan_fiber = nullptr;  // this context's ThreadSanitizer fiber
+#endif
 };
 
 }  // namespace slp::core

@@ -163,7 +163,7 @@ bool tasklet_view::is_main() const noexcept {
 
 const std::string& tasklet_view::name() const noexcept {
   static const std::string none;
-  return impl_ != nullptr ? impl_->name_text : none;
+  return impl_ != nullptr ? impl_->name_or_empty() : none;
 }
 
 std::optional<tasklet> tasklet_view::lock() const {

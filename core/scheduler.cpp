@@ -762,7 +762,6 @@ tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
   live.fetch_add(1, std::memory_order_relaxed);
   static std::atomic<std::uint64_t> next_id{1};
   id = next_id.fetch_add(1, std::memory_order_relaxed);
-  name = &name_text;
   body = &scheduler::tasklet_main;
   if (owner_scheduler != nullptr) owner_scheduler->register_tasklet(*this);
 }

@@ -235,7 +235,9 @@ bool stack_engine::transfer_by_slices(context& from, context& to, void* value,
   *result = value_;
   if (save_failed_) {  // the SAVE step could not allocate: no switch
     save_failed_ = false;
+#if defined(SLP_TSAN)
     sanitizer::tsan_switch_to(from.tsan_fiber);  // still `from`, after all
+#endif
     return false;
   }
   return true;
@@ -275,10 +277,12 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
 void stack_engine::forget(context& c) noexcept {
   if (c.home != nullptr && c.home->resident == &c) c.home->resident = nullptr;
   c.slice.release();
+#if defined(SLP_TSAN)
   if (c.home != nullptr) {  // a tasklet's own fiber, not a thread's
     sanitizer::tsan_destroy(c.tsan_fiber);
     c.tsan_fiber = nullptr;
   }
+#endif
 }
 
 void stack_engine::announce_to_tsan([[maybe_unused]] context& from,

@@ -230,7 +230,14 @@ bool tasklet::set_ignore_nesting(bool flag) noexcept {
 
 void tasklet::set_block_trap(bool flag) noexcept { impl_->block_trap = flag; }
 
-void tasklet::set_name(std::string name) { impl_->name_text = std::move(name); }
+void tasklet::set_name(std::string name) {
+  if (impl_->name_text != nullptr) {
+    *impl_->name_text = std::move(name);
+    return;
+  }
+  impl_->name_text = std::make_unique<std::string>(std::move(name));
+  impl_->name = impl_->name_text.get();
+}
 
 bool tasklet::alive() const noexcept {
   return impl_ != nullptr && impl_->set_up;
@@ -304,7 +311,7 @@ std::uint64_t tasklet::id() const noexcept {
 
 const std::string& tasklet::name() const noexcept {
   static const std::string none;
-  return impl_ != nullptr ? impl_->name_text : none;
+  return impl_ != nullptr ? impl_->name_or_empty() : none;
 }
 
 }  // namespace slp

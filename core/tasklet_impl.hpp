@@ -54,11 +54,23 @@ struct tasklet_impl : context {
   std::unique_ptr<detail::arguments> args;
   std::exception_ptr bomb;  // raised where the tasklet next resumes
   eh_globals eh;
-  std::string name_text;
+  // The name, allocated by the first set_name() (most tasklets have none);
+  // context::name points into it from then on.
+  std::unique_ptr<std::string> name_text;
   // While blocked: the channel, and +1 (sending) or -1 (receiving). Set
   // under the channel's lock, possibly by another thread's hand-off.
   std::atomic<channel_state*> waiting_on{nullptr};
   std::atomic<std::int8_t> blocked{0};
+  // (The flags sit here, in what would be padding before `mail`.)
+  bool in_ring = false;
+  bool set_up = false;  // alive: set up or started, not finished
+  bool is_main = false;
+  bool atomic = false;
+  bool ignore_nesting = false;
+  bool block_trap = false;
+  bool waits_for_threads = false;  // inside run(threadblock)
+  bool orphan = false;             // unreachable, but could not be killed yet
+  int nesting = 0;
   // The mailbox: a value (or exception) sent by this tasklet while it waits
   // to send, or handed to it while it waits to receive. It lives here, not
   // on any stack.
@@ -72,15 +84,6 @@ struct tasklet_impl : context {
     mail_ops = nullptr;
     mail_exception = nullptr;
   }
-  int nesting = 0;
-  bool in_ring = false;
-  bool set_up = false;  // alive: set up or started, not finished
-  bool is_main = false;
-  bool atomic = false;
-  bool ignore_nesting = false;
-  bool block_trap = false;
-  bool waits_for_threads = false;  // inside run(threadblock)
-  bool orphan = false;             // unreachable, but could not be killed yet
 
   // live_count: tasklet objects that exist now, in the whole process (for
   // the tests' leak checks).
@@ -89,6 +92,11 @@ struct tasklet_impl : context {
   }
   static std::atomic<std::size_t> live;
 
+  // name_or_empty: the name, or an empty string.
+  [[nodiscard]] const std::string& name_or_empty() const noexcept {
+    static const std::string none;
+    return name_text != nullptr ? *name_text : none;
+  }
   [[nodiscard]] bool started() const noexcept {
     return state == status::running || state == status::suspended;
   }

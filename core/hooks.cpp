@@ -71,8 +71,10 @@ void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
   in_hook_ = false;
 }
 
-// notify_schedule: the fast hook and the schedule callback, at a real
-// switch; an exception goes to the error handler, or to stderr.
+// call_schedule_hooks: the fast hook and the schedule callback, at a real
+// switch, when a schedule callback is set (notify_schedule calls a lone
+// fast hook itself); an exception from the callback goes to the error
+// handler, or to stderr.
 void scheduler::call_schedule_hooks(const hook_set& h, tasklet_impl* from,
                                     tasklet_impl* to) noexcept {
   in_hook_ = true;

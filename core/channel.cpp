@@ -18,33 +18,51 @@ std::string message(const char* operation, const char* what) {
   return std::string(operation) + ": " + what;
 }
 
+const char* operation_name(int direction) {
+  return direction > 0 ? "slp::channel::send" : "slp::channel::receive";
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_inside_hook(int direction) {
+  throw error(
+      message(operation_name(direction),
+              "recursive channel call: no channel operation inside a hook"));
+}
+
 }  // namespace
 
 // channel_action: first the checks that change nothing (hooks, the
 // would-block decision and its errors), then, under the channel's lock,
 // the value moves between the caller's own stack and a mailbox and the
-// queue changes; the runnables change after the lock is released.
+// queue changes; the runnables change after the lock is released. Kept
+// small: both outcomes are tail calls.
 void scheduler::channel_action(channel_state& ch, int direction,
                                const detail::value_ops& ops, void* value,
                                const std::exception_ptr* exception, void* out) {
-  const bool sending = direction > 0;
-  const char* op = sending ? "slp::channel::send" : "slp::channel::receive";
-  if (in_hook_) {
-    throw error(message(
-        op, "recursive channel call: no channel operation inside a hook"));
-  }
+  if (in_hook_) refuse_inside_hook(direction);
   drain_incoming();
-  tasklet_impl& self = *running_;
   if (published_hooks.load(std::memory_order_acquire) != nullptr) {
     const int balance = ch.balance.load(std::memory_order_relaxed);
-    notify_channel(ch, self, sending, sending ? balance >= 0 : balance <= 0);
+    notify_channel(ch, *running_, direction > 0,
+                   direction > 0 ? balance >= 0 : balance <= 0);
   }
   ch.lock.lock();
   const int balance = ch.balance.load(std::memory_order_relaxed);
-  if (sending ? balance < 0 : balance > 0) {
+  if (direction > 0 ? balance < 0 : balance > 0) {
     hand_off(ch, direction, ops, value, exception, out);
     return;
   }
+  wait_on(ch, direction, ops, value, exception, out);
+}
+
+// wait_on: nobody waits on `ch` (whose lock the caller holds) for the
+// running tasklet: it blocks there, a sender with its value in its
+// mailbox, until a partner arrives; a receiver then takes its mail.
+void scheduler::wait_on(channel_state& ch, int direction,
+                        const detail::value_ops& ops, void* value,
+                        const std::exception_ptr* exception, void* out) {
+  const bool sending = direction > 0;
+  const char* op = operation_name(direction);
+  tasklet_impl& self = *running_;
   if (self.block_trap) {
     ch.lock.unlock();
     throw block_trap_error(
@@ -104,7 +122,6 @@ void scheduler::hand_off(channel_state& ch, int direction,
                          const detail::value_ops& ops, void* value,
                          const std::exception_ptr* exception, void* out) {
   const bool sending = direction > 0;
-  const char* op = sending ? "slp::channel::send" : "slp::channel::receive";
   tasklet_impl& self = *running_;
   tasklet_impl& partner = *ch.head;
   const bool local = partner.owner.load(std::memory_order_relaxed) == this;
@@ -115,7 +132,7 @@ void scheduler::hand_off(channel_state& ch, int direction,
       local && (sending ? preference < 0 : preference > 0);
   if ((schedule_all || partner_first) && (in_hook_ || switch_trap_ > 0)) {
     ch.lock.unlock();
-    refuse_switch(op);
+    refuse_switch(operation_name(direction));
   }
   std::exception_ptr received;  // a sender's exception, for this receiver
   try {

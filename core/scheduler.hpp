@@ -187,8 +187,16 @@ class scheduler {
   }
   [[noreturn]] void raise_bomb();
   void check_paused_self() noexcept;
-  void hand_off(channel_state& ch, int direction, const detail::value_ops& ops,
-                void* value, const std::exception_ptr* exception, void* out);
+  // hand_off / wait_on: the two outcomes of channel_action, out of line so
+  // that it stays a small function that tail-calls one of them.
+  [[gnu::noinline]] void hand_off(channel_state& ch, int direction,
+                                  const detail::value_ops& ops, void* value,
+                                  const std::exception_ptr* exception,
+                                  void* out);
+  [[gnu::noinline]] void wait_on(channel_state& ch, int direction,
+                                 const detail::value_ops& ops, void* value,
+                                 const std::exception_ptr* exception,
+                                 void* out);
   void take_mail(tasklet_impl& self, const detail::value_ops& ops, void* out,
                  const char* operation);
   // The hooks of <slp/hooks.hpp>, with switches and channel operations

@@ -12,13 +12,19 @@ namespace slp::core {
 class spinlock {
  public:
   void lock() noexcept {
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      while (locked_.load(std::memory_order_relaxed)) std::this_thread::yield();
-    }
+    if (locked_.exchange(true, std::memory_order_acquire)) wait_and_lock();
   }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
+  // wait_and_lock: contended: yield until it looks free, then try again.
+  // Out of line, so that callers of lock() need no registers for it.
+  [[gnu::noinline]] void wait_and_lock() noexcept {
+    do {
+      while (locked_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    } while (locked_.exchange(true, std::memory_order_acquire));
+  }
+
   std::atomic<bool> locked_{false};
 };
 

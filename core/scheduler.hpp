@@ -228,14 +228,15 @@ class scheduler {
   [[nodiscard]] bool interrupt_deferred(const tasklet_impl& t) const noexcept;
 
   // The journal of ring and queue changes since the operation began,
-  // undone if the switch cannot happen (out of memory for a slice).
+  // undone if the switch cannot happen (out of memory for a slice). Each
+  // kind uses only some of the fields; undo() reads no others.
   struct journal_entry {
     enum kind_t { linked, unlinked, queued, dequeued } kind;
     tasklet_impl* tasklet;
-    tasklet_impl* after;  // where it was: predecessor in ring or queue
-    channel_state* channel;
-    bool was_current = false;
-    int direction = 0;
+    tasklet_impl* after;     // unlinked, dequeued: the predecessor it had
+    channel_state* channel;  // queued, dequeued
+    bool was_current;        // unlinked
+    int direction;           // dequeued
   };
   static constexpr std::size_t journal_capacity = 6;
   void begin() noexcept {
@@ -243,7 +244,9 @@ class scheduler {
     journal_size_ = 0;
     journal_current_ = current_;
   }
-  void record(const journal_entry& e) noexcept;
+  // record: a new entry of `kind` for `t`; the caller fills in the fields
+  // that kind needs. Null once the journal is full, which disables undo.
+  journal_entry* record(journal_entry::kind_t kind, tasklet_impl& t) noexcept;
   void undo() noexcept;
 
   config cfg_;
@@ -331,26 +334,29 @@ inline void scheduler::ring_remove(tasklet_impl& t) noexcept {
 
 inline void scheduler::link_tail(tasklet_impl& t) noexcept {
   ring_insert_after(t, current_ != nullptr ? current_->prev : nullptr);
-  record({journal_entry::linked, &t, nullptr, nullptr});
+  record(journal_entry::linked, t);
 }
 
 inline void scheduler::unlink(tasklet_impl& t) noexcept {
   tasklet_impl* after = t.next == &t ? nullptr : t.prev;
   const bool was_current = current_ == &t;
   ring_remove(t);
-  record({journal_entry::unlinked, &t, after, nullptr, was_current});
+  if (journal_entry* e = record(journal_entry::unlinked, t)) {
+    e->after = after;
+    e->was_current = was_current;
+  }
 }
 
 inline void scheduler::link_after_current(tasklet_impl& t) noexcept {
   ring_insert_after(t, current_);
-  record({journal_entry::linked, &t, nullptr, nullptr});
+  record(journal_entry::linked, t);
 }
 
 inline void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
                                int direction) noexcept {
   ch.append(t, direction);
   t.waiting_on.store(&ch, std::memory_order_relaxed);
-  record({journal_entry::queued, &t, nullptr, &ch});
+  if (journal_entry* e = record(journal_entry::queued, t)) e->channel = &ch;
 }
 
 inline void scheduler::unblock(tasklet_impl& t) noexcept {
@@ -359,12 +365,23 @@ inline void scheduler::unblock(tasklet_impl& t) noexcept {
   const int direction = t.blocked.load(std::memory_order_relaxed);
   ch.unlink(t);
   t.waiting_on.store(nullptr, std::memory_order_relaxed);
-  record({journal_entry::dequeued, &t, after, &ch, false, direction});
+  if (journal_entry* e = record(journal_entry::dequeued, t)) {
+    e->after = after;
+    e->channel = &ch;
+    e->direction = direction;
+  }
 }
 
-inline void scheduler::record(const journal_entry& e) noexcept {
-  if (journal_size_ < journal_capacity) journal_[journal_size_] = e;
-  ++journal_size_;  // an overflow disables undo (checked there)
+inline scheduler::journal_entry* scheduler::record(journal_entry::kind_t kind,
+                                                   tasklet_impl& t) noexcept {
+  if (journal_size_ >= journal_capacity) {
+    ++journal_size_;  // an overflow disables undo (checked there)
+    return nullptr;
+  }
+  journal_entry& e = journal_[journal_size_++];
+  e.kind = kind;
+  e.tasklet = &t;
+  return &e;
 }
 
 }  // namespace slp::core

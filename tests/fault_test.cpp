@@ -83,6 +83,48 @@ TEST_F(FaultTest, FailedSliceSaveInScheduleIsACleanBadAlloc) {
   });
 }
 
+// A receive that blocks, where the next tasklet needs the only stack and
+// the blocking tasklet's slice cannot be saved: the receiver is taken off
+// the channel's queue and put back in the ring where it was.
+TEST_F(FaultTest, FailedSliceSaveWhenBlockingLeavesQueueAndRingAsTheyWere) {
+  on_one_stack([] {
+    channel<int> ch;
+    trace log;
+    std::vector<std::uint64_t> ring_before, ring_after;
+    int balance_after_failure = 99;
+    tasklet a{[&] {
+      ring_before = ring();
+      {
+        allocation_failures fail(1);
+        try {
+          (void)ch.receive();  // blocks; b needs the only stack
+          log.push_back("a: no error");
+        } catch (const std::bad_alloc&) {
+          log.push_back("a: bad_alloc");
+          balance_after_failure = ch.balance();
+        }
+      }
+      ring_after = ring();
+      const int got = ch.receive();  // now it blocks, and b sends
+      log.push_back("a got " + std::to_string(got));
+    }};
+    tasklet b{[&] {
+      log.push_back("b sends");
+      ch.send(7);  // preference -1: the receiver runs first
+      log.push_back("b done");
+    }};
+    a();
+    b();
+    run();
+    EXPECT_EQ(log, (trace{"a: bad_alloc", "b sends", "a got 7", "b done"}));
+    EXPECT_EQ(balance_after_failure, 0) << "a is not left queued";
+    EXPECT_EQ(ring_after, ring_before) << "the runnables are as they were";
+    EXPECT_EQ(ch.balance(), 0);
+    EXPECT_FALSE(a.alive());
+    EXPECT_FALSE(b.alive());
+  });
+}
+
 TEST_F(FaultTest, FailedSliceSaveInAHandOffKeepsTheValueAndTheQueue) {
   on_one_stack([] {
     channel<std::string> ch;

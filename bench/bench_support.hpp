@@ -52,6 +52,13 @@ inline constexpr const char* not_run_mark = "not run here: ";
 // larger cases report "not run here". bench_main.cpp sets it from
 // --slp_max_tasklets=N (ci/bench.sh: 1000 for --smoke, 10000000 for --huge).
 inline std::size_t max_tasklets = 1000000;
+// above_max_tasklets: why a case of `count` tasklets is not run here, or an
+// empty string when --slp_max_tasklets allows it.
+inline std::string above_max_tasklets(std::size_t count) {
+  if (count <= max_tasklets) return {};
+  return std::string(not_run_mark) +
+         "above --slp_max_tasklets=" + std::to_string(max_tasklets);
+}
 // max_fiber_baseline: the most fibers of a Boost.Fiber round-robin: 16 KiB
 // malloc'd stacks, about 4 KiB of them resident each.
 inline std::size_t max_fiber_baseline = 100000;

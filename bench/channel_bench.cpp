@@ -83,6 +83,16 @@ void BM_SlpChannelPingPongScheduleAll(benchmark::State& state) {
 
 // --- streams: send_sequence and a send() loop --------------------------------
 
+// check_stream: every iteration sent the values 0 .. elements-1 and the
+// consumer added v + 1 for each; any other sum means values were lost.
+void check_stream(benchmark::State& state, std::uint64_t received,
+                  std::size_t elements) {
+  const std::uint64_t expected =
+      static_cast<std::uint64_t>(state.iterations()) * elements *
+      (elements + 1) / 2;
+  if (received != expected) state.SkipWithError("values were lost");
+}
+
 // channel_stream: a producer sends `elements` values per iteration, with
 // send_sequence or one send() each; a consumer receives and sums them.
 void channel_stream(benchmark::State& state, bool sequence) {
@@ -111,10 +121,7 @@ void channel_stream(benchmark::State& state, bool sequence) {
     consumer();
     producer();
     run();
-    const std::uint64_t expected =
-        static_cast<std::uint64_t>(state.iterations()) * elements *
-        (elements + 1) / 2;
-    if (received != expected) state.SkipWithError("values were lost");
+    check_stream(state, received, elements);
   });
   count_per(state, "per_msg", static_cast<double>(elements));
 }
@@ -333,10 +340,7 @@ void fiber_stream(benchmark::State& state, Capacity... capacity) {
     }
     ch.close();
     consumer.join();
-    const std::uint64_t expected =
-        static_cast<std::uint64_t>(state.iterations()) * elements *
-        (elements + 1) / 2;
-    if (received != expected) state.SkipWithError("values were lost");
+    check_stream(state, received, elements);
   });
   count_per(state, "per_msg", static_cast<double>(elements));
 }

@@ -275,13 +275,8 @@ void measure_slp(measurement& m, std::size_t count, std::size_t live) {
 void BM_SlpParkedTasklets(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
   const auto live = static_cast<std::size_t>(state.range(1));
-  std::string why_not;
-  if (count > max_tasklets) {
-    why_not = std::string(not_run_mark) +
-              "above --slp_max_tasklets=" + std::to_string(max_tasklets);
-  } else {
-    why_not = fits(count, static_cast<double>(live) + 768);
-  }
+  std::string why_not = above_max_tasklets(count);
+  if (why_not.empty()) why_not = fits(count, static_cast<double>(live) + 768);
   if (!why_not.empty()) {
     skip(state, why_not);
     return;
@@ -384,11 +379,8 @@ template <class StackAllocator>
 void boost_case(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
   const auto live = static_cast<std::size_t>(state.range(1));
-  std::string why_not;
-  if (count > max_tasklets) {
-    why_not = std::string(not_run_mark) +
-              "above --slp_max_tasklets=" + std::to_string(max_tasklets);
-  } else {  // the touched pages of each stack
+  std::string why_not = above_max_tasklets(count);
+  if (why_not.empty()) {  // the touched pages of each stack
     why_not = fits(count, static_cast<double>((live + 1024) / 4096 + 1) * 4096);
   }
   if (!why_not.empty()) {

@@ -317,9 +317,8 @@ void BM_ThreadLocalCounter(benchmark::State& state) {
 void BM_SlpRoundRobin(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
   const bool shuffled = state.range(1) != 0;
-  if (count > max_tasklets) {
-    skip(state, std::string(not_run_mark) +
-                    "above --slp_max_tasklets=" + std::to_string(max_tasklets));
+  if (const std::string why_not = above_max_tasklets(count); !why_not.empty()) {
+    skip(state, why_not);
     return;
   }
   in_fresh_thread(state, bench_config(8), [&] {

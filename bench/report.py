@@ -272,7 +272,9 @@ def switch_rows(F):
     """switch_bench: the engine's switch, per one-way switch."""
     get = lambda name: F.get("switch_bench", name)
     fcontext = get("BM_BoostJumpFcontext")
-    raw = get("BM_SlpRawSwitch")
+    # The engine's switch as tasklets reach it (one call site, as through the
+    # entry thunks); BM_SlpRawSwitch adds a return mispredict to each switch.
+    raw = get("BM_SlpSymmetricSwitch")
     if raw is None and fcontext is None:
         return []
     rows = [
@@ -280,15 +282,23 @@ def switch_rows(F):
             checks=[Check("ratio", 1.0, "<=1.0x")]),
         Row("engine switch", raw, "per_switch", "callcc", get("BM_BoostCallcc")),
         Row("engine switch", raw, "per_switch", "swapcontext", get("BM_Swapcontext")),
-        Row("asm only: slp_swap (resident)", get("BM_SlpAsmSwap"), "per_switch",
+        Row("engine, two call sites", get("BM_SlpRawSwitch"), "per_switch",
+            "jump_fcontext", fcontext, note="a return mispredict per switch"),
+        Row("asm only: slp_swap, one call site", get("BM_SlpAsmSwapOneSite"), "per_switch",
+            "jump_fcontext", fcontext),
+        Row("asm only: slp_swap, two call sites", get("BM_SlpAsmSwap"), "per_switch",
             "jump_fcontext", fcontext),
         Row("asm only: slp_switch + callback", get("BM_SlpAsmSwitch"), "per_switch",
             "jump_fcontext", fcontext),
-        Row("symmetric, 2 stacks", get("BM_SlpSymmetricSwitch/stacks:2"), "per_switch",
-            "jump_fcontext", fcontext),
-        Row("symmetric, 1 stack", get("BM_SlpSymmetricSwitch/stacks:1"), "per_switch",
-            "jump_fcontext", fcontext),
     ]
+    for label, name in (
+        ("floor: no FP control state", "BM_SwapFloorNoFp"),
+        ("floor: FP words stored only", "BM_SwapFloorFpStore"),
+        ("floor: stored + always reloaded", "BM_SwapFloorFpReload"),
+    ):
+        if get(name) is not None:
+            rows.append(Row(label, get(name), "per_switch", "jump_fcontext", fcontext,
+                            note="cost probe, not a correct switch"))
     for size in SLICE_SIZES:
         fig = get(f"BM_SlpSlicingSwitch/live_bytes:{size}")
         if fig is None:
@@ -529,7 +539,7 @@ def write_plots(F, outdir, note):
     flat = lambda fig, unit="per_switch": f"{fig.per(unit):.3f}" if fig and fig.ok else "NaN"
 
     fcontext = sw("BM_BoostJumpFcontext")
-    raw = sw("BM_SlpRawSwitch")
+    raw = sw("BM_SlpSymmetricSwitch")
     with open(path("switch_vs_slice.dat"), "w", encoding="utf-8") as f:
         f.write("# live_bytes slice_bytes slp_ns fcontext_ns raw_ns target_ns floor_ns\n")
         for size in SLICE_SIZES:
@@ -551,7 +561,7 @@ def write_plots(F, outdir, note):
     with open(path("round_trip.dat"), "w", encoding="utf-8") as f:
         f.write("# mechanism ns_per_round_trip\n")
         for label, fig in (
-            ("slp engine", raw), ("slp asm floor", sw("BM_SlpAsmSwap")),
+            ("slp engine", raw), ("slp asm floor", sw("BM_SlpAsmSwapOneSite")),
             ("slp schedule()", tk("BM_SlpSchedulePingPong/stacks:2/live_bytes:0")),
             ("slp slicing 256 B", sw("BM_SlpSlicingSwitch/live_bytes:256")),
             ("slp slicing 4 KiB", sw("BM_SlpSlicingSwitch/live_bytes:4096")),

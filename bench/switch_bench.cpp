@@ -264,34 +264,61 @@ void echo(core::context& self, void*) {
 // switch_through: the one call site both sides of the symmetric ping-pong
 // switch from, so a return after a switch goes back to the address the
 // other side called from.
-[[gnu::noinline]] void* switch_through(core::stack_engine& engine,
-                                       core::context& from, core::context& to) {
+[[gnu::noipa]] void* switch_through(core::stack_engine& engine,
+                                    core::context& from, core::context& to) {
   return engine.transfer(from, to, nullptr);
 }
 
 // symmetric: the body of both sides of the symmetric ping-pong: the same
-// loop, the same helper, the same call site.
+// loop, the same helper, the same call site. Each side keeps `live_bytes`
+// on its stack, checked byte for byte at the end.
 void symmetric(core::context& self, void*) {
   auto& me = static_cast<player&>(self);
   pingpong& game = *me.game;
   const bool driving = &me == &game.driver;
+  const unsigned char mark = driving ? 1 : 2;
+  const std::size_t n = game.live_bytes;
+  auto* live =
+      static_cast<volatile unsigned char*>(n != 0 ? alloca(n) : nullptr);
+  fill(live, n, mark);
   if (driving) {
     switch_through(game.engine, me, *me.peer);  // warm-up: the echo starts
     game.echo_slice = me.peer->stack_bytes();
     game.check_slices();
   } else {
-    game.driver_slice = me.peer->stack_bytes();
+    game.driver_slice = me.peer->stack_bytes();  // evicted if one stack
   }
   for (;;) {
-    if (driving && !game.state.KeepRunning()) game.stop = true;
+    bool drives = driving;
+    // Opaque to the compiler, so it cannot split the loop into one copy
+    // per side (-O3 does), which would give each side its own call site.
+    asm volatile("" : "+r"(drives));
+    if (drives && !game.state.KeepRunning()) game.stop = true;
     switch_through(game.engine, me, *me.peer);
     if (game.stop) break;
   }
+  if (!intact(live, n, mark)) game.data_lost = true;
   game.engine.finish(me, driving ? game.thread_main : *me.peer, nullptr);
 }
 
+// play_symmetric: the symmetric ping-pong with `stacks` execution stacks
+// and `live` bytes kept on each side's stack.
+void play_symmetric(benchmark::State& state, std::size_t stacks,
+                    std::size_t live) {
+  start_with_clean_fp_state();
+  pingpong game(state, stacks, live, &symmetric, &symmetric);
+  game.play();
+  if (game.data_lost && !state.error_occurred()) {
+    state.SkipWithError("live stack data changed across switches");
+  }
+  count_switches(state);
+}
+
 // BM_SlpRawSwitch: two contexts, each resident on its own execution stack,
-// ping-pong through engine.transfer: the switch without any copying.
+// ping-pong through engine.transfer: the switch without any copying. The
+// driver and the echo call transfer from different places, so the return
+// after every switch is predicted to the wrong side (BM_SlpSymmetricSwitch
+// has not).
 void BM_SlpRawSwitch(benchmark::State& state) {
   start_with_clean_fp_state();
   pingpong game(state, 2, 0, &drive<fp_work::none>, &echo<fp_work::none>);
@@ -299,26 +326,20 @@ void BM_SlpRawSwitch(benchmark::State& state) {
   count_switches(state);
 }
 
-// BM_SlpSlicingSwitch: the same ping-pong with both contexts on ONE
+// BM_SlpSymmetricSwitch: two contexts, each resident on its own execution
+// stack, run the same loop and switch through the same call site: the
+// engine's resident switch as tasklets reach it, through the entry thunks
+// (DESIGN.md, "Returning from a switch"). BM_SlpRawSwitch is the same
+// switch with a return mispredict in every switch.
+void BM_SlpSymmetricSwitch(benchmark::State& state) {
+  play_symmetric(state, 2, 0);
+}
+
+// BM_SlpSlicingSwitch: the symmetric ping-pong with both contexts on ONE
 // execution stack, each keeping `live_bytes` on it: every switch saves the
 // outgoing slice to the heap and restores the incoming one.
 void BM_SlpSlicingSwitch(benchmark::State& state) {
-  start_with_clean_fp_state();
-  pingpong game(state, 1, static_cast<std::size_t>(state.range(0)),
-                &drive<fp_work::none>, &echo<fp_work::none>);
-  game.play();
-  count_switches(state);
-}
-
-// BM_SlpSymmetricSwitch: both sides run the same loop and switch from the
-// same call site (see ci/bench.sh --resume-experiment): with `stacks` = 2
-// resident, with 1 slicing.
-void BM_SlpSymmetricSwitch(benchmark::State& state) {
-  start_with_clean_fp_state();
-  pingpong game(state, static_cast<std::size_t>(state.range(0)), 0, &symmetric,
-                &symmetric);
-  game.play();
-  count_switches(state);
+  play_symmetric(state, 1, static_cast<std::size_t>(state.range(0)));
 }
 
 #if defined(__x86_64__)
@@ -407,6 +428,79 @@ void BM_SlpAsmSwap(benchmark::State& state) {
   for (auto _ : state) slp_swap(&game.driver_sp, game.echo_sp, nullptr);
   count_switches(state);
 }
+
+// --- the floor of a resident switch, from one call site ---------------------
+
+using swap_fn = void* (*)(void**, void*, void*);
+
+// swap_game: two stacks that swap through `swap`, both sides in swap_loop.
+struct swap_game {
+  benchmark::State& state;
+  swap_fn swap;
+  void* sp[2] = {nullptr, nullptr};  // [0] the driver's, [1] the echo's
+  bool stop = false;
+};
+
+// swap_loop: the one loop both sides run, so every return after a swap
+// goes back to the address the other side called from, as the entry thunks
+// arrange for tasklets (DESIGN.md, "Returning from a switch").
+// noipa: no copy of it specialised for one side (-O3 clones it for the
+// constant `side` otherwise).
+[[gnu::noipa]] void swap_loop(swap_game& game, int side) {
+  for (;;) {
+    bool drives = side == 0;
+    asm volatile("" : "+r"(drives));  // one loop, not one copy per side
+    if (drives && !game.state.KeepRunning()) game.stop = true;
+    game.swap(&game.sp[side], game.sp[1 - side], nullptr);
+    if (game.stop) return;
+  }
+}
+
+// one_site_echo: the echo's first frame; abandoned with its stack.
+[[noreturn]] void one_site_echo(void* self, void*) {
+  auto& game = *static_cast<swap_game*>(self);
+  swap_loop(game, 1);
+  for (;;) game.swap(&game.sp[1], game.sp[0], nullptr);  // the driver ends
+}
+
+void swap_pingpong(benchmark::State& state, swap_fn swap) {
+  start_with_clean_fp_state();
+  heap_stack stack(stack_size);
+  swap_game game{state, swap};
+  game.sp[1] = slp_init_frame(stack.top(), &one_site_echo, &game);
+  swap(&game.sp[0], game.sp[1], nullptr);  // warm-up: the echo starts
+  swap_loop(game, 0);
+  count_switches(state);
+}
+
+// BM_SlpAsmSwapOneSite: slp_swap as BM_SlpAsmSwap, but both sides swap
+// from the same call site: the assembly without the return mispredict.
+void BM_SlpAsmSwapOneSite(benchmark::State& state) {
+  swap_pingpong(state, &slp_swap);
+}
+
+#if defined(__x86_64__)
+// BM_SwapFloor*: the same ping-pong through the cost probes of
+// bench/swap_floor_x86_64.S, which differ from slp_swap only in the FP
+// control state: none, stored only, stored and reloaded unconditionally
+// (jump_fcontext's way). slp_swap = stored + compared + reloaded when the
+// control bits differ.
+extern "C" {
+void* bench_swap_no_fp(void** save_sp, void* sp, void* value);
+void* bench_swap_fp_store(void** save_sp, void* sp, void* value);
+void* bench_swap_fp_reload(void** save_sp, void* sp, void* value);
+}
+
+void BM_SwapFloorNoFp(benchmark::State& state) {
+  swap_pingpong(state, &bench_swap_no_fp);
+}
+void BM_SwapFloorFpStore(benchmark::State& state) {
+  swap_pingpong(state, &bench_swap_fp_store);
+}
+void BM_SwapFloorFpReload(benchmark::State& state) {
+  swap_pingpong(state, &bench_swap_fp_reload);
+}
+#endif
 
 // --- the copy floor under a slicing switch -----------------------------------
 
@@ -578,10 +672,16 @@ void BM_Swapcontext(benchmark::State& state) {
 BENCHMARK(BM_SlpRawSwitch);
 BENCHMARK(BM_SlpAsmSwitch);
 BENCHMARK(BM_SlpAsmSwap);
+BENCHMARK(BM_SlpAsmSwapOneSite);
+#if defined(__x86_64__)
+BENCHMARK(BM_SwapFloorNoFp);
+BENCHMARK(BM_SwapFloorFpStore);
+BENCHMARK(BM_SwapFloorFpReload);
+#endif
 BENCHMARK(BM_BoostJumpFcontext);
 BENCHMARK(BM_BoostCallcc);
 BENCHMARK(BM_Swapcontext);
-BENCHMARK(BM_SlpSymmetricSwitch)->ArgNames({"stacks"})->Arg(2)->Arg(1);
+BENCHMARK(BM_SlpSymmetricSwitch);
 BENCHMARK(BM_SlpSlicingSwitch)
     ->ArgNames({"live_bytes"})
     ->Arg(0)

@@ -176,6 +176,7 @@ class scheduler {
   static bool others_could_wake() noexcept;
   void apply_incoming();
   bool idle_wait();
+  bool spin_for_incoming() noexcept;
   void wake() noexcept;
   // after_switch: in the tasklet just resumed: release what the switch
   // left behind, then raise its bomb if it has one.
@@ -275,6 +276,10 @@ class scheduler {
   // Posters between releasing the registry's mutex and notifying
   // sleep_word_: the scheduler is not destroyed while there are any.
   std::atomic<int> notifying_{0};
+  // How long idle_wait() polls the inbox before sleeping (adaptive).
+  std::uint32_t spin_ns_ = max_spin_ns;
+  static constexpr std::uint32_t min_spin_ns = 1'000;
+  static constexpr std::uint32_t max_spin_ns = 32'000;
   // The watchdog of the outermost run() with a timeout or time budget.
   struct watchdog_state {
     bool active = false;

@@ -308,7 +308,7 @@ def switch_rows(F):
             label += f" ({fmt_bytes(fig.counters['slice_bytes'])} slice)"
         checks = [Check("value", SLICE_TARGETS[size], f"<={SLICE_TARGETS[size]:g} ns")] \
             if size in SLICE_TARGETS else []
-        floor = copy_floor(raw, get(f"BM_MemcpySliceFloor/bytes:{size}"))
+        floor = copy_floor(raw, get(f"BM_SliceCopyFloor/bytes:{size}"))
         note = f"copy floor {fmt_ns(floor)} ns ({fig.switch_ns / floor:.2f}x)" \
             if floor and fig.ok else ""
         rows.append(Row(label, fig, "per_switch", "jump_fcontext", fcontext, checks=checks,
@@ -327,7 +327,7 @@ def switch_rows(F):
 
 def copy_floor(raw, memcpy_floor):
     """ns per switch that slicing cannot go below here: the resident switch
-    plus the copying of one switch (BM_MemcpySliceFloor, no switch)."""
+    plus the copying of one switch (BM_SliceCopyFloor, no switch)."""
     if raw and raw.ok and memcpy_floor and memcpy_floor.ok:
         return raw.switch_ns + memcpy_floor.time_ns
     return None
@@ -546,7 +546,7 @@ def write_plots(F, outdir, note):
             fig = sw(f"BM_SlpSlicingSwitch/live_bytes:{size}")
             if not (fig and fig.ok):
                 continue
-            floor = copy_floor(raw, sw(f"BM_MemcpySliceFloor/bytes:{size}"))
+            floor = copy_floor(raw, sw(f"BM_SliceCopyFloor/bytes:{size}"))
             f.write(f"{size} {fig.counters.get('slice_bytes', size):.0f} "
                     f"{fig.switch_ns:.3f} {flat(fcontext)} {flat(raw)} "
                     f"{SLICE_TARGETS.get(size, 'NaN')} "

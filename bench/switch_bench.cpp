@@ -39,6 +39,7 @@
 #include "bench_support.hpp"
 #include "core/context.hpp"
 #include "core/stack_engine.hpp"
+#include "core/stack_slice.hpp"
 #include "slp/config.hpp"
 
 namespace slp::bench {
@@ -504,12 +505,23 @@ void BM_SwapFloorFpReload(benchmark::State& state) {
 
 // --- the copy floor under a slicing switch -----------------------------------
 
-// BM_MemcpySliceFloor: the copying one slicing switch does, without the
-// switch: `bytes` from just below a page-aligned top (where a slice lies on
-// an execution stack) to a malloc'd buffer, and another `bytes` from a
-// second buffer back to the same place, with glibc's memcpy as
-// core/stack_slice.cpp uses it. One iteration is the copying of ONE switch.
-void BM_MemcpySliceFloor(benchmark::State& state) {
+using copy_fn = void (*)(std::byte* to, const std::byte* from,
+                         std::size_t bytes);
+
+void glibc_copy(std::byte* to, const std::byte* from, std::size_t bytes) {
+  std::memcpy(to, from, bytes);
+}
+
+void slice_copy(std::byte* to, const std::byte* from, std::size_t bytes) {
+  core::stack_slice::copy(to, from, bytes);
+}
+
+// copy_floor: the copying one slicing switch does, without the switch:
+// `bytes` from just below a page-aligned top (where a slice lies on an
+// execution stack) to a malloc'd buffer, and another `bytes` from a second
+// buffer back to the same place. One iteration is the copying of ONE
+// switch.
+void copy_floor(benchmark::State& state, copy_fn copy) {
   const auto bytes = static_cast<std::size_t>(state.range(0));
   constexpr std::size_t page = 4096;
   const std::size_t region = (bytes + page - 1) / page * page + page;
@@ -524,13 +536,23 @@ void BM_MemcpySliceFloor(benchmark::State& state) {
   }
   std::byte* slice = stack + region - bytes;
   for (auto _ : state) {
-    std::memcpy(saved_out, slice, bytes);
-    std::memcpy(slice, saved_in, bytes);
+    copy(saved_out, slice, bytes);
+    copy(slice, saved_in, bytes);
     benchmark::ClobberMemory();
   }
   std::free(saved_in);
   std::free(saved_out);
   std::free(stack);
+}
+
+// BM_SliceCopyFloor: with stack_slice::copy, as the engine copies slices.
+void BM_SliceCopyFloor(benchmark::State& state) {
+  copy_floor(state, &slice_copy);
+}
+
+// BM_MemcpySliceFloor: the same with glibc's memcpy, for comparison.
+void BM_MemcpySliceFloor(benchmark::State& state) {
+  copy_floor(state, &glibc_copy);
 }
 
 // --- baselines ---------------------------------------------------------------
@@ -686,6 +708,12 @@ BENCHMARK(BM_SlpSlicingSwitch)
     ->ArgNames({"live_bytes"})
     ->Arg(0)
     ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Arg(16384);
+BENCHMARK(BM_SliceCopyFloor)
+    ->ArgNames({"bytes"})
     ->Arg(256)
     ->Arg(1024)
     ->Arg(4096)

@@ -2,6 +2,8 @@
 // held on the heap is exactly the used part of the stack, buffers are
 // reused, signals during switching are harmless, an overflow names its
 // tasklet, and configuration errors change nothing.
+#include "core/stack_slice.hpp"
+
 #include <alloca.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -60,13 +62,16 @@ std::uint64_t checksum(const volatile std::uint64_t* words, std::size_t n) {
 struct live_data_param {
   std::size_t stack_count;
   int fibers;
+  std::size_t base_kib = 64;  // fiber i keeps base + step * (i % 4) KiB
+  std::size_t step_kib = 48;
 };
 
 class LiveStackDataTest : public ::testing::TestWithParam<live_data_param> {};
 
-// Each fiber keeps 64-256 KiB of checksummed data live on its stack while
+// Each fiber keeps 64-208 KiB of checksummed data live on its stack while
 // the fibers round-robin; with fewer stacks than fibers every switch saves
-// one slice and restores another.
+// one slice and restores another. (The small variant, 2-17 KiB, has slices
+// on both sides of the sizes core/stack_slice.cpp copies with vectors.)
 TEST_P(LiveStackDataTest, SurvivesThousandsOfSwitches) {
   const auto param = GetParam();
   core::stack_engine engine(stacks(param.stack_count));
@@ -78,7 +83,8 @@ TEST_P(LiveStackDataTest, SurvivesThousandsOfSwitches) {
   for (int i = 0; i < param.fibers; ++i) {
     fibers.push_back(std::make_unique<fiber>(engine, main, [&, i](fiber& self) {
       const std::size_t bytes =
-          (64 + 48 * static_cast<std::size_t>(i % 4)) * 1024;  // 64..208 KiB
+          (param.base_kib + param.step_kib * static_cast<std::size_t>(i % 4)) *
+          1024;
       const std::size_t n = bytes / sizeof(std::uint64_t);
       auto* words = static_cast<volatile std::uint64_t*>(alloca(bytes));
       const std::uint64_t expected =
@@ -110,23 +116,53 @@ TEST_P(LiveStackDataTest, SurvivesThousandsOfSwitches) {
       EXPECT_GE(evicted, param.fibers - static_cast<int>(param.stack_count));
     }
   }
-  EXPECT_GE(evicted_bytes_min, 64u * 1024)
+  EXPECT_GE(evicted_bytes_min, param.base_kib * 1024)
       << "an evicted slice holds the fiber's live data";
   EXPECT_EQ(failures,
             std::vector<int>(static_cast<std::size_t>(param.fibers), 0));
   EXPECT_LE(engine.stacks_mapped(), param.stack_count);
 }
 
-INSTANTIATE_TEST_SUITE_P(StackCounts, LiveStackDataTest,
-                         ::testing::Values(live_data_param{1, 5},
-                                           live_data_param{2, 5},
-                                           live_data_param{4, 6}),
-                         [](const auto& test_info) {
-                           return "stacks" +
-                                  std::to_string(test_info.param.stack_count) +
-                                  "_fibers" +
-                                  std::to_string(test_info.param.fibers);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    StackCounts, LiveStackDataTest,
+    ::testing::Values(live_data_param{1, 5}, live_data_param{2, 5},
+                      live_data_param{4, 6}, live_data_param{1, 5, 2, 5}),
+    [](const auto& test_info) {
+      return "stacks" + std::to_string(test_info.param.stack_count) +
+             "_fibers" + std::to_string(test_info.param.fibers) + "_from" +
+             std::to_string(test_info.param.base_kib) + "KiB";
+    });
+
+// stack_slice::copy moves exactly `size` bytes at every size a slice can
+// have (multiples of 16), on both sides of the vector loop's window, and
+// touches nothing around them.
+TEST(StackSliceTest, CopyMovesExactlyTheBytesAtEverySize) {
+  constexpr std::size_t max_size = 20 * 1024;
+  constexpr std::size_t guard = 64;
+  std::vector<std::byte> from(max_size);
+  for (std::size_t i = 0; i < max_size; ++i) {
+    from[i] = static_cast<std::byte>(mix(i));
+  }
+  std::vector<std::byte> to(max_size + 2 * guard);
+  int wrong_sizes = 0;
+  for (std::size_t size = 16; size <= max_size; size += 16) {
+    std::fill(to.begin(), to.end(), std::byte{0xee});
+    core::stack_slice::copy(to.data() + guard, from.data(), size);
+    const bool bytes_right =
+        std::memcmp(to.data() + guard, from.data(), size) == 0;
+    const bool around_untouched =
+        std::all_of(to.begin(), to.begin() + guard,
+                    [](std::byte b) { return b == std::byte{0xee}; }) &&
+        std::all_of(to.begin() + static_cast<std::ptrdiff_t>(guard + size),
+                    to.end(), [](std::byte b) { return b == std::byte{0xee}; });
+    if (!bytes_right || !around_untouched) {
+      ADD_FAILURE() << "copy of " << size
+                    << " bytes: " << (bytes_right ? "" : "wrong bytes ")
+                    << (around_untouched ? "" : "wrote outside");
+      if (++wrong_sizes > 5) break;
+    }
+  }
+}
 
 // The slice on the heap is the used part of the stack: [saved sp, top).
 TEST(StackSliceTest, StackBytesEqualsTheLiveSlice) {

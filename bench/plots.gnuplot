@@ -32,7 +32,7 @@ plot dir."/switch_vs_slice.dat" using 2:3 with linespoints lw 2 pt 7 \
      dir."/switch_vs_slice.dat" using 2:5 with lines lw 2 dt 3 \
        title "slp engine, resident (2 stacks, no copy)", \
      dir."/switch_vs_slice.dat" using 2:7 with linespoints lw 1 dt 4 pt 2 \
-       title "floor: resident switch + memcpy out and in", \
+       title "floor: resident switch + copying the live bytes out and in", \
      dir."/switch_vs_slice.dat" using 2:6 with points pt 6 ps 2 lw 2 \
        title "engine targets (256 B, 1 KiB, 4 KiB live)", \
      "-" using 1:2 with points pt 4 ps 2 lw 2 \

@@ -325,11 +325,11 @@ def switch_rows(F):
     return rows
 
 
-def copy_floor(raw, memcpy_floor):
+def copy_floor(raw, slice_copy):
     """ns per switch that slicing cannot go below here: the resident switch
     plus the copying of one switch (BM_SliceCopyFloor, no switch)."""
-    if raw and raw.ok and memcpy_floor and memcpy_floor.ok:
-        return raw.switch_ns + memcpy_floor.time_ns
+    if raw and raw.ok and slice_copy and slice_copy.ok:
+        return raw.switch_ns + slice_copy.time_ns
     return None
 
 

@@ -21,26 +21,58 @@
 
 .macro probe_push
         pushq   %rbp
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %rbp, 0
         pushq   %rbx
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %rbx, 0
         pushq   %r12
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r12, 0
         pushq   %r13
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r13, 0
         pushq   %r14
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r14, 0
         pushq   %r15
+        .cfi_adjust_cfa_offset 8
+        .cfi_rel_offset %r15, 0
         subq    $8, %rsp                /* the FP control slot */
+        .cfi_adjust_cfa_offset 8
+.endm
+
+/* probe_pop_and_return: the frame at rsp (the target's, after the swap:
+   the same shape, so the same CFI). */
+.macro probe_pop_and_return
+        addq    $8, %rsp
+        .cfi_adjust_cfa_offset -8
+        popq    %r15
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r15
+        popq    %r14
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r14
+        popq    %r13
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r13
+        popq    %r12
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %r12
+        popq    %rbx
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %rbx
+        popq    %rbp
+        .cfi_adjust_cfa_offset -8
+        .cfi_restore %rbp
+        ret
 .endm
 
 .macro probe_swap_and_pop
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
         movq    %rdx, %rax
-        addq    $8, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
-        ret
+        probe_pop_and_return
 .endm
 
 SLP_FUNCTION(bench_swap_no_fp)
@@ -67,14 +99,7 @@ SLP_FUNCTION(bench_swap_fp_reload)
         ldmxcsr (%rsp)
         fldcw   4(%rsp)
         movq    %rdx, %rax
-        addq    $8, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
-        ret
+        probe_pop_and_return
 SLP_END(bench_swap_fp_reload)
 
 SLP_GNU_PROPERTY_NOTE

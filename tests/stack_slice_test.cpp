@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +66,13 @@ struct live_data_param {
   std::size_t base_kib = 64;  // fiber i keeps base + step * (i % 4) KiB
   std::size_t step_kib = 48;
 };
+
+// PrintTo: how GoogleTest names a parameter (by default it dumps the raw
+// bytes, padding included, which valgrind rightly calls uninitialised).
+void PrintTo(const live_data_param& p, std::ostream* out) {
+  *out << p.stack_count << " stacks, " << p.fibers << " fibers, " << p.base_kib
+       << "+" << p.step_kib << " KiB";
+}
 
 class LiveStackDataTest : public ::testing::TestWithParam<live_data_param> {};
 

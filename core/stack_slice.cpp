@@ -22,8 +22,9 @@ void* system_allocate(std::size_t bytes) noexcept { return std::malloc(bytes); }
 constexpr std::size_t vector_copy_min = 3 * 1024;
 constexpr std::size_t vector_copy_max = 16 * 1024;
 
-// copy_by_vectors: copies `size` bytes, a multiple of 16 (slices are
-// [sp, top) with both ends 16-byte aligned), 64 at a time, then the rest.
+// copy_by_vectors: copies `size` bytes 64 at a time, then the rest (less
+// than 64; slices, [sp, top) with both ends 16-byte aligned, leave a
+// multiple of 16).
 __attribute__((target("avx2"))) void copy_by_vectors(
     std::byte* to, const std::byte* from, std::size_t size) noexcept {
   std::size_t i = 0;
@@ -35,14 +36,15 @@ __attribute__((target("avx2"))) void copy_by_vectors(
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + i), a);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + i + 32), b);
   }
-  for (; i < size; i += 16) {
-    _mm_storeu_si128(
-        reinterpret_cast<__m128i*>(to + i),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i)));
-  }
+  std::memcpy(to + i, from + i, size - i);
 }
 
-const bool has_avx2 = __builtin_cpu_supports("avx2");
+// Until this initialiser has run (a static constructor elsewhere that
+// switches first), it reads false and slices go through memcpy.
+const bool has_avx2 = [] {
+  __builtin_cpu_init();  // it may not have run yet: we are a constructor
+  return __builtin_cpu_supports("avx2") != 0;
+}();
 #endif
 
 }  // namespace

@@ -41,8 +41,7 @@ class stack_slice {
   [[nodiscard]] const std::byte* data() const noexcept { return data_; }
 
   // copy: how slices are copied both ways: memcpy, except where a vector
-  // loop is faster on x86-64 (core/stack_slice.cpp). `size` is a multiple
-  // of 16.
+  // loop is faster on x86-64 (core/stack_slice.cpp).
   static void copy(std::byte* to, const std::byte* from,
                    std::size_t size) noexcept;
 

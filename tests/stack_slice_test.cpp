@@ -142,8 +142,9 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 // stack_slice::copy moves exactly `size` bytes at every size a slice can
-// have (multiples of 16), on both sides of the vector loop's window, and
-// touches nothing around them.
+// have up to 20 KiB (multiples of 16), and at every size near the ends of
+// the vector loop's window and below 130 (any size must work), and touches
+// nothing around them.
 TEST(StackSliceTest, CopyMovesExactlyTheBytesAtEverySize) {
   constexpr std::size_t max_size = 20 * 1024;
   constexpr std::size_t guard = 64;
@@ -153,7 +154,17 @@ TEST(StackSliceTest, CopyMovesExactlyTheBytesAtEverySize) {
   }
   std::vector<std::byte> to(max_size + 2 * guard);
   int wrong_sizes = 0;
+  std::vector<std::size_t> sizes;
   for (std::size_t size = 16; size <= max_size; size += 16) {
+    sizes.push_back(size);
+  }
+  for (std::size_t size = 1; size < 130; ++size) sizes.push_back(size);
+  for (const std::size_t edge : {std::size_t{3 * 1024}, std::size_t{16384}}) {
+    for (std::size_t size = edge - 70; size <= edge + 70; ++size) {
+      sizes.push_back(size);
+    }
+  }
+  for (const std::size_t size : sizes) {
     std::fill(to.begin(), to.end(), std::byte{0xee});
     core::stack_slice::copy(to.data() + guard, from.data(), size);
     const bool bytes_right =

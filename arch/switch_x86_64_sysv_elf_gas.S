@@ -36,6 +36,7 @@
 #endif
 
 #include "asm_macros.h"
+#include "frame_x86_64.h"
 #include "switch.h"
 
 #define MXCSR_CONTROL_BITS 0xffc0
@@ -51,26 +52,7 @@
 .macro push_frame
         stmxcsr -56(%rsp)               /* the frame's +0 once pushed */
         fnstcw  -52(%rsp)
-        pushq   %rbp                    /* callee-saved state of the caller */
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %rbp, 0
-        pushq   %rbx
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %rbx, 0
-        pushq   %r12
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r12, 0
-        pushq   %r13
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r13, 0
-        pushq   %r14
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r14, 0
-        pushq   %r15
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r15, 0
-        subq    $8, %rsp                /* the FP control slot: 16-aligned */
-        .cfi_adjust_cfa_offset 8
+        push_callee_saved               /* arch/frame_x86_64.h */
 .endm
 
 /* pop_frame_and_return: pops the frame at rsp and returns to whoever
@@ -78,26 +60,7 @@
    so code after it has the pushed frame's CFI. */
 .macro pop_frame_and_return
         .cfi_remember_state
-        addq    $8, %rsp
-        .cfi_adjust_cfa_offset -8
-        popq    %r15
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r15
-        popq    %r14
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r14
-        popq    %r13
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r13
-        popq    %r12
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r12
-        popq    %rbx
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %rbx
-        popq    %rbp
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %rbp
+        pop_callee_saved
 #if defined(SLP_RESUME_BY_JMP)
         popq    %rcx
         .cfi_adjust_cfa_offset -8

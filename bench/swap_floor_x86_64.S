@@ -18,53 +18,12 @@
  * bits and a reload only when they differ. All four push slp's frame
  * (arch/switch.h), so a frame from slp_init_frame starts any of them. */
 #include "arch/asm_macros.h"
-
-.macro probe_push
-        pushq   %rbp
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %rbp, 0
-        pushq   %rbx
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %rbx, 0
-        pushq   %r12
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r12, 0
-        pushq   %r13
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r13, 0
-        pushq   %r14
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r14, 0
-        pushq   %r15
-        .cfi_adjust_cfa_offset 8
-        .cfi_rel_offset %r15, 0
-        subq    $8, %rsp                /* the FP control slot */
-        .cfi_adjust_cfa_offset 8
-.endm
+#include "arch/frame_x86_64.h"
 
 /* probe_pop_and_return: the frame at rsp (the target's, after the swap:
    the same shape, so the same CFI). */
 .macro probe_pop_and_return
-        addq    $8, %rsp
-        .cfi_adjust_cfa_offset -8
-        popq    %r15
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r15
-        popq    %r14
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r14
-        popq    %r13
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r13
-        popq    %r12
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %r12
-        popq    %rbx
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %rbx
-        popq    %rbp
-        .cfi_adjust_cfa_offset -8
-        .cfi_restore %rbp
+        pop_callee_saved
         ret
 .endm
 
@@ -77,7 +36,7 @@
 
 SLP_FUNCTION(bench_swap_no_fp)
         SLP_LANDING_PAD
-        probe_push
+        push_callee_saved
         probe_swap_and_pop
 SLP_END(bench_swap_no_fp)
 
@@ -85,7 +44,7 @@ SLP_FUNCTION(bench_swap_fp_store)
         SLP_LANDING_PAD
         stmxcsr -56(%rsp)               /* where slp_swap stores them */
         fnstcw  -52(%rsp)
-        probe_push
+        push_callee_saved
         probe_swap_and_pop
 SLP_END(bench_swap_fp_store)
 
@@ -93,7 +52,7 @@ SLP_FUNCTION(bench_swap_fp_reload)
         SLP_LANDING_PAD
         stmxcsr -56(%rsp)
         fnstcw  -52(%rsp)
-        probe_push
+        push_callee_saved
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
         ldmxcsr (%rsp)

@@ -7,6 +7,9 @@
  *
  * Sentinel of register i: seed ^ (0x0101010101010101 * (i + 1)).
  * Frame: 6 pushes of the caller's registers, then [rsp] = seed.
+ * The pushes are written out here rather than taken from
+ * arch/frame_x86_64.h on purpose: this file checks what the switch built
+ * from those macros preserves, so it must not share a mistake with it.
  */
 #if !defined(__x86_64__)
 #error "sentinel_x86_64.S is for x86-64 only"

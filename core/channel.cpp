@@ -91,9 +91,11 @@ void scheduler::wait_on(channel_state& ch, int direction,
   } catch (...) {
     // Not blocked after all (deadlock, switch trap, no memory), or woken
     // with an exception: what is still in the mailbox goes back or away.
-    if (sending && self.mail_ops != nullptr) ops.restore(self.mail, value);
-    self.mail_ops = nullptr;
-    self.clear_mail();
+    if (sending && self.mail_ops != nullptr) {
+      ops.restore(self.mail, value);
+      self.mail_ops = nullptr;
+    }
+    self.clear_mail();  // a value handed to this receiver is destroyed
     throw;
   }
   if (!sending) take_mail(self, ops, out, op);

@@ -1075,6 +1075,40 @@ TEST_F(ChannelTest, C43_KillingBlockedSendersDestroysTheirValues) {
   EXPECT_EQ(counted::live, live_before);
 }
 
+// SB 41-42 with a value: a receiver killed after a sender handed it a value,
+// before it ran to take it, unwinds; the value is destroyed, once, and the
+// receiver's code after receive() never sees it.
+TEST_F(ChannelTest, C42_KillingAReceiverThatWasHandedAValueDestroysIt) {
+  const int live_before = counted::live;
+  channel<counted> c;
+  c.set_preference(0);  // the sender continues after the hand-off
+  trace log;
+  {
+    tasklet r{[&] {
+      try {
+        log.push_back("got " + c.receive().text);
+      } catch (const tasklet_exit&) {
+        log.push_back("r:exit");
+        throw;
+      }
+    }};
+    tasklet s{[&] {
+      c.send(counted("handed over"));
+      log.push_back("sent, balance " + std::to_string(c.balance()) +
+                    ", values " + std::to_string(counted::live - live_before));
+      r.kill();
+      log.push_back("s:after kill");
+    }};
+    r();
+    s();
+    run();
+    EXPECT_FALSE(r.alive());
+  }
+  EXPECT_EQ(log,
+            (trace{"sent, balance 0, values 1", "r:exit", "s:after kill"}));
+  EXPECT_EQ(counted::live, live_before);
+}
+
 // SB 52: an uncaught error in a tasklet raises in main's blocked receive().
 TEST_F(ChannelTest, D52_UncaughtErrorRaisesInMainsBlockedReceive) {
   channel<int> c;

@@ -106,10 +106,17 @@ enum class fp_work {
 
 struct pingpong;
 
-// player: one side of a ping-pong.
+// player: one side of a ping-pong, with its own body.
 struct player : core::context {
   pingpong* game = nullptr;
   player* peer = nullptr;
+  core::context::body_fn body = nullptr;
+
+  // start: the engine's body: each player runs its own.
+  static void start(core::context& self, void* value) noexcept {
+    auto& p = static_cast<player&>(self);
+    p.body(p, value);
+  }
 };
 
 // pingpong: a `driver` that runs the benchmark loop and an `echo` that
@@ -119,7 +126,9 @@ struct player : core::context {
 struct pingpong {
   pingpong(benchmark::State& s, std::size_t stack_count, std::size_t live_block,
            core::context::body_fn driver_body, core::context::body_fn echo_body)
-      : state(s), engine(stacks(stack_count)), live_bytes(live_block) {
+      : state(s),
+        engine(stacks(stack_count), &player::start),
+        live_bytes(live_block) {
     thread_main.state = core::context::status::running;
     driver.game = this;
     echo.game = this;
@@ -207,7 +216,7 @@ void check_flags([[maybe_unused]] pingpong& game,
 // live block): one warm-up round trip, the checks of what the benchmark
 // claims, then round trips through engine.transfer.
 template <fp_work Work>
-void drive(core::context& self, void*) {
+void drive(core::context& self, void*) noexcept {
   auto& me = static_cast<player&>(self);
   pingpong& game = *me.game;
   benchmark::State& state = game.state;
@@ -234,7 +243,7 @@ void drive(core::context& self, void*) {
 
 // echo: the other side: switches straight back until told to stop.
 template <fp_work Work>
-void echo(core::context& self, void*) {
+void echo(core::context& self, void*) noexcept {
   auto& me = static_cast<player&>(self);
   pingpong& game = *me.game;
   game.driver_slice = me.peer->stack_bytes();
@@ -259,7 +268,7 @@ void echo(core::context& self, void*) {
 // symmetric: the body of both sides of the symmetric ping-pong: the same
 // loop, the same helper, the same call site. Each side keeps `live_bytes`
 // on its stack, checked byte for byte at the end.
-void symmetric(core::context& self, void*) {
+void symmetric(core::context& self, void*) noexcept {
   auto& me = static_cast<player&>(self);
   pingpong& game = *me.game;
   const bool driving = &me == &game.driver;

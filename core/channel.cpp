@@ -76,7 +76,7 @@ void scheduler::wait_on(channel_state& ch, int direction,
   if (sending) {
     try {
       if (exception != nullptr) {
-        self.mail_exception = *exception;
+        self.put_mail_exception(*exception);
       } else {
         ops.put(self.mail, value);
         self.mail_ops = &ops;
@@ -91,7 +91,7 @@ void scheduler::wait_on(channel_state& ch, int direction,
   } catch (...) {
     // Not blocked after all (deadlock, switch trap, no memory), or woken
     // with an exception: what is still in the mailbox goes back or away.
-    if (sending && self.mail_ops != nullptr) {
+    if (sending && self.mail_ops == &ops) {
       ops.restore(self.mail, value);
       self.mail_ops = nullptr;
     }
@@ -105,8 +105,8 @@ void scheduler::wait_on(channel_state& ch, int direction,
 // mailbox.
 void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
                           void* out, const char* operation) {
-  if (self.mail_exception) {
-    std::rethrow_exception(std::exchange(self.mail_exception, nullptr));
+  if (self.mail_is_exception()) {
+    std::rethrow_exception(self.take_mail_exception());
   }
   if (self.mail_ops == nullptr) {
     throw error(message(operation, "woken without a value"));
@@ -140,13 +140,13 @@ void scheduler::hand_off(channel_state& ch, int direction,
   try {
     if (sending) {
       if (exception != nullptr) {
-        partner.mail_exception = *exception;
+        partner.put_mail_exception(*exception);
       } else {
         ops.put(partner.mail, value);
         partner.mail_ops = &ops;
       }
-    } else if (partner.mail_exception) {
-      received = std::exchange(partner.mail_exception, nullptr);
+    } else if (partner.mail_is_exception()) {
+      received = partner.take_mail_exception();
     } else {
       ops.take(partner.mail, out);
       partner.mail_ops = nullptr;
@@ -177,11 +177,13 @@ void scheduler::hand_off(channel_state& ch, int direction,
     } catch (...) {
       if (switch_failed_) {  // no hand-off happened: the value goes back
         if (sending) {
-          if (partner.mail_ops != nullptr) ops.restore(partner.mail, value);
-          partner.mail_ops = nullptr;
-          partner.mail_exception = nullptr;
+          if (partner.mail_ops == &ops) {
+            ops.restore(partner.mail, value);
+            partner.mail_ops = nullptr;
+          }
+          partner.clear_mail();
         } else if (received) {
-          partner.mail_exception = received;
+          partner.put_mail_exception(received);
         } else {
           ops.untake(partner.mail, out);
           partner.mail_ops = &ops;

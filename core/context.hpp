@@ -8,6 +8,7 @@
 #define SLP_CORE_CONTEXT_HPP
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/sanitizer.hpp"
@@ -20,10 +21,12 @@ class execution_stack;
 struct context {
   enum class status : std::uint8_t { fresh, running, suspended, finished };
 
-  // body: runs the first time the context is switched to, with the value
-  // passed to that switch. It must end with stack_engine::finish() and
-  // never return.
-  using body_fn = void (*)(context& self, void* value);
+  // body_fn: what runs the first time a context is switched to, with the
+  // value passed to that switch: one per stack engine, for all its contexts
+  // (a context that needs its own dispatches from there). It must end with
+  // stack_engine::finish() and never return. (noexcept: the engine enters
+  // it with a jump, leaving no frame of its own in every slice.)
+  using body_fn = void (*)(context& self, void* value) noexcept;
 
   context() = default;
   context(const context&) = delete;
@@ -37,13 +40,17 @@ struct context {
   void* sp = nullptr;               // saved stack pointer while suspended
   execution_stack* home = nullptr;  // null: the thread's own stack
   stack_slice slice;                // the frames, while evicted from home
-  body_fn body = nullptr;
-  status state = status::fresh;
-  std::uint64_t id = 0;               // for diagnostics
-  const std::string* name = nullptr;  // for diagnostics; may be null
+  std::uint64_t id = 0;             // for diagnostics
+  // The name, for diagnostics: allocated when first set (most contexts have
+  // none), then changed in place, so that the address a signal handler may
+  // read stays valid.
+  std::unique_ptr<std::string> name;
 #if defined(SLP_TSAN)
   void* tsan_fiber = nullptr;  // this context's ThreadSanitizer fiber
 #endif
+  // Last, so that a derived class's small fields can fill the padding
+  // after it (the Itanium C++ ABI reuses a base's tail padding).
+  status state = status::fresh;
 };
 
 }  // namespace slp::core

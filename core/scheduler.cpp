@@ -153,7 +153,7 @@ void scheduler::configure(const config& cfg) {
 }
 
 stack_engine& scheduler::create_engine() {
-  engine_ = std::make_unique<stack_engine>(cfg_);
+  engine_ = std::make_unique<stack_engine>(cfg_, &scheduler::tasklet_main);
   return *engine_;
 }
 
@@ -286,37 +286,41 @@ void scheduler::refuse_switch(const char* operation) const {
       std::to_string(switch_trap_) + "): no tasklet switch is allowed");
 }
 
+// Only `this` is kept across the switch (prev is in switching_from_), so
+// that this frame, in the slice of every tasklet that switched, is small.
 void scheduler::switch_to_current() {
   if (current_ != running_) take_soft_interrupt();  // rarely pending
   preferred_hand_off_ = false;
-  tasklet_impl& prev = *running_;
-  tasklet_impl& next = *current_;
-  if (&prev == &next) {
+  if (current_ == running_) {
     journal_size_ = 0;
     release_pending();
     return;
   }
-  stack_engine& stacks = engine();
-  notify_schedule(&prev, &next);
+  notify_schedule(running_, current_);
   if (watchdog_.active) rearm_watchdog();
-  eh_globals& globals = *eh_;
-  prev.eh = globals;
-  globals = next.eh;
+  stack_engine& stacks = engine();
+  tasklet_impl& prev = *running_;
+  tasklet_impl& next = *current_;
+  prev.save_exception_state(*eh_);
+  next.restore_exception_state(*eh_);
   running_ = &next;
-  void* unused = nullptr;
-  if (!stacks.try_transfer(prev, next, nullptr, &unused)) {
-    // No switch happened (no memory for a slice): put it all back. This is
-    // outside any catch block, so restoring the caller's own C++ exception
-    // state cannot disturb an exception being handled.
-    switch_failed_ = true;
-    running_ = &prev;
-    globals = prev.eh;
-    undo();
-    release_pending();
-    if (watchdog_.active) rearm_watchdog();
-    throw std::bad_alloc();
-  }
+  switching_from_ = &prev;
+  if (!stacks.try_transfer(prev, next)) switch_failed();
   after_switch();
+}
+
+void scheduler::switch_failed() {
+  // No switch happened (no memory for a slice): put it all back. This is
+  // outside any catch block, so restoring the caller's own C++ exception
+  // state cannot disturb an exception being handled.
+  tasklet_impl& prev = *switching_from_;
+  switch_failed_ = true;
+  running_ = &prev;
+  prev.restore_exception_state(*eh_);
+  undo();
+  release_pending();
+  if (watchdog_.active) rearm_watchdog();
+  throw std::bad_alloc();
 }
 
 void scheduler::raise_bomb() {
@@ -411,20 +415,31 @@ void scheduler::wait_for_work(const char* operation, channel_state* ch,
 
 // --- the tasklet's life ---
 
-void scheduler::tasklet_main(context& self, void*) {
+// tasklet_main keeps only `t` and `uncaught` across the callable (its frame
+// is in every slice of the tasklet); the rest is out of line.
+void scheduler::tasklet_main(context& self, void*) noexcept {
   auto& t = static_cast<tasklet_impl&>(self);
-  scheduler& s = *t.owner.load(std::memory_order_relaxed);
   std::exception_ptr uncaught;
   try {
-    s.after_switch();  // raises the bomb of a tasklet killed before it ran
+    begin_tasklet(t);
     t.fn->invoke(t.args.get());
   } catch (const tasklet_exit&) {
   } catch (...) {
     uncaught = std::current_exception();
   }
+  finish_tasklet(t, uncaught);
+}
+
+void scheduler::begin_tasklet(tasklet_impl& t) {
+  // Raises the bomb of a tasklet killed before it ran.
+  t.owner.load(std::memory_order_relaxed)->after_switch();
+}
+
+void scheduler::finish_tasklet(tasklet_impl& t,
+                               std::exception_ptr& uncaught) noexcept {
   t.args.reset();
   t.fn.reset();
-  s.end_tasklet(t, std::move(uncaught));
+  t.owner.load(std::memory_order_relaxed)->end_tasklet(t, std::move(uncaught));
 }
 
 void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
@@ -482,7 +497,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   notify_schedule(&t, nullptr);
   notify_schedule(nullptr, &next);
   if (watchdog_.active) rearm_watchdog();
-  *eh_ = next.eh;
+  next.restore_exception_state(*eh_);
   running_ = &next;
   engine().finish(t, next, nullptr);
 }
@@ -762,7 +777,6 @@ tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
   live.fetch_add(1, std::memory_order_relaxed);
   static std::atomic<std::uint64_t> next_id{1};
   id = next_id.fetch_add(1, std::memory_order_relaxed);
-  body = &scheduler::tasklet_main;
   if (owner_scheduler != nullptr) owner_scheduler->register_tasklet(*this);
 }
 
@@ -774,6 +788,11 @@ tasklet_impl::~tasklet_impl() {
 
 void scheduler::engine_forget(tasklet_impl& t) noexcept {
   if (engine_ != nullptr) engine_->forget(t);
+}
+
+void too_many_references() noexcept {
+  std::fputs("slp: fatal: 2^32 references to one tasklet\n", stderr);
+  std::abort();
 }
 
 void release(tasklet_impl* t) noexcept {

@@ -130,7 +130,7 @@ class scheduler {
   void make_alive(tasklet_impl& t) noexcept;
   void make_dead(tasklet_impl& t) noexcept;
   // release_pending: drops the references queued for after the switch.
-  void release_pending() noexcept;
+  [[gnu::noinline]] void release_pending() noexcept;
   // discard_unreachable: `t` is alive and paused, and the scheduler holds
   // the only reference: kill it, or drop it if it never started.
   void discard_unreachable(tasklet_impl& t) noexcept;
@@ -144,7 +144,10 @@ class scheduler {
   static void forget_tasklet(tasklet_impl& t) noexcept;
 
   // tasklet_main: the body of every tasklet (context::body_fn).
-  static void tasklet_main(context& self, void* value);
+  static void tasklet_main(context& self, void* value) noexcept;
+  [[gnu::noinline]] static void begin_tasklet(tasklet_impl& t);
+  [[gnu::noinline, noreturn]] static void finish_tasklet(
+      tasklet_impl& t, std::exception_ptr& uncaught) noexcept;
 
   // How often a tasklet that catches tasklet_exit is killed again.
   static constexpr int kill_attempts = 10;
@@ -160,9 +163,10 @@ class scheduler {
   void unblock(tasklet_impl& t) noexcept;
 
   static scheduler& create_for_this_thread();
-  stack_engine& create_engine();
+  [[gnu::noinline, gnu::cold]] stack_engine& create_engine();
   [[noreturn]] void refuse_switch(const char* operation) const;
   void switch_to_current();
+  [[noreturn, gnu::cold, gnu::noinline]] void switch_failed();
   // leave_ring: the running tasklet stops being runnable: it waits on `ch`
   // (whose lock the caller holds; released here) or is paused (ch null).
   // The next runnable runs, or the innermost watchdog is woken, or the
@@ -294,8 +298,9 @@ class scheduler {
   int switch_trap_ = 0;
   eh_globals* eh_;  // this thread's C++ exception state
   bool in_hook_ = false;
-  bool switch_failed_ = false;       // the last switch could not happen
-  bool preferred_hand_off_ = false;  // this switch is a channel's choice
+  tasklet_impl* switching_from_ = nullptr;  // the switch in progress
+  bool switch_failed_ = false;              // the last switch could not happen
+  bool preferred_hand_off_ = false;         // this switch is a channel's choice
   bool dying_ = false;
   spinlock tasklets_lock_;            // handles may be dropped in other threads
   tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread

@@ -154,7 +154,8 @@ void stack_engine::validate(const config& cfg) {
   }
 }
 
-stack_engine::stack_engine(const config& cfg) : cfg_(cfg) {
+stack_engine::stack_engine(const config& cfg, context::body_fn body)
+    : cfg_(cfg), body_(body) {
   validate(cfg);
   const std::size_t page = page_size();
   cfg_.stack_size = (cfg.stack_size + page - 1) / page * page;
@@ -216,15 +217,26 @@ void* stack_engine::transfer(context& from, context& to, void* value) {
   return result;
 }
 
-bool stack_engine::transfer_by_slices(context& from, context& to, void* value,
-                                      void** result) noexcept {
+bool stack_engine::transfer_by_slices(context& from, context& to,
+                                      void* value) noexcept {
   if (to.state == context::status::fresh && to.home == nullptr) {
-    try {
-      to.home = choose_home();
-    } catch (...) {  // no memory for an execution stack
-      return false;
-    }
+    return transfer_to_fresh(from, to, value);
   }
+  return switch_by_slices(from, to, value);
+}
+
+bool stack_engine::transfer_to_fresh(context& from, context& to,
+                                     void* value) noexcept {
+  try {
+    to.home = choose_home();
+  } catch (...) {  // no memory for an execution stack
+    return false;
+  }
+  return switch_by_slices(from, to, value);
+}
+
+bool stack_engine::switch_by_slices(context& from, context& to,
+                                    void* value) noexcept {
   from_ = &from;
   to_ = &to;
   value_ = value;
@@ -232,11 +244,10 @@ bool stack_engine::transfer_by_slices(context& from, context& to, void* value,
   start_switch_annotations(from, to, &fake_stack);
   slp_switch(&stack_engine::on_switch, this);
   sanitizer::finish_switch(fake_stack);
-  *result = value_;
   if (save_failed_) {  // the SAVE step could not allocate: no switch
     save_failed_ = false;
 #if defined(SLP_TSAN)
-    sanitizer::tsan_switch_to(from.tsan_fiber);  // still `from`, after all
+    sanitizer::tsan_switch_to(from_->tsan_fiber);  // still `from`, after all
 #endif
     return false;
   }
@@ -377,7 +388,7 @@ void stack_engine::start(void* self, void* value) noexcept {
   auto* engine = static_cast<stack_engine*>(self);
   sanitizer::finish_switch(nullptr);
   context& c = *engine->to_;
-  c.body(c, value);
+  engine->body_(c, value);
 }
 
 }  // namespace slp::core

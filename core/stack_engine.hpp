@@ -10,11 +10,11 @@
 // the live stack pointer, so a signal at any instant sees a valid stack.
 //
 // Example:
-//   stack_engine engine(cfg);
+//   stack_engine engine(cfg, [](context& self, void* v) { ...
+//                                  engine.finish(self, main_ctx, nullptr); });
 //   context main_ctx;  main_ctx.state = context::status::running;
-//   context t;  t.body = [](context& self, void* v) { ...
-//                                  engine.finish(self, main_ctx, nullptr); };
-//   engine.transfer(main_ctx, t, nullptr);
+//   context t;
+//   engine.transfer(main_ctx, t, nullptr);  // runs the body in t
 #ifndef SLP_CORE_STACK_ENGINE_HPP
 #define SLP_CORE_STACK_ENGINE_HPP
 
@@ -39,8 +39,9 @@ namespace slp::core {
 class stack_engine {
  public:
   // stack_engine: validates `cfg` (slp::error on a stack size below a page
-  // or a count of 0). Stacks are mapped when first needed.
-  explicit stack_engine(const config& cfg);
+  // or a count of 0). Stacks are mapped when first needed. `body` is what
+  // every context switched to for the first time runs.
+  stack_engine(const config& cfg, context::body_fn body);
   ~stack_engine();
   stack_engine(const stack_engine&) = delete;
   stack_engine& operator=(const stack_engine&) = delete;
@@ -51,13 +52,17 @@ class stack_engine {
   void* transfer(context& from, context& to, void* value = nullptr);
   // try_transfer: the same, but a switch that cannot happen returns false
   // (nothing changed) instead of throwing, for callers that must repair
-  // state outside any catch block. Inline: the common switch, to a context
-  // whose frames are in place, is a few stores and slp_swap.
-  [[nodiscard]] bool try_transfer(context& from, context& to, void* value,
-                                  void** result) noexcept {
+  // state outside any catch block; the value handed back goes to *result
+  // unless result is null. Inline: the common switch, to a context whose
+  // frames are in place, is a few stores and slp_swap.
+  [[nodiscard]] bool try_transfer(context& from, context& to,
+                                  void* value = nullptr,
+                                  void** result = nullptr) noexcept {
     if (to.state != context::status::suspended ||
         (to.home != nullptr && to.home->resident != &to)) {
-      return transfer_by_slices(from, to, value, result);
+      if (!transfer_by_slices(from, to, value)) return false;
+      if (result != nullptr) *result = value_;
+      return true;
     }
     // `to`'s frames are in place, and `from` stays resident on its own
     // stack (which `to` cannot share): nothing to save or restore.
@@ -71,7 +76,7 @@ class stack_engine {
 #endif
     slp_swap(&from.sp, to.sp, nullptr);
     sanitizer::finish_switch(fake_stack);
-    *result = value_;
+    if (result != nullptr) *result = value_;
     return true;
   }
 
@@ -96,9 +101,16 @@ class stack_engine {
  private:
   static void* on_switch(void* self, int op, void* sp) noexcept;
   // transfer_by_slices: try_transfer when `to` is fresh or evicted: the
-  // switch through slp_switch, whose callbacks save and restore slices.
-  bool transfer_by_slices(context& from, context& to, void* value,
-                          void** result) noexcept;
+  // switch through slp_switch, whose callbacks save and restore slices
+  // (switch_by_slices, once `to` has a home). The value handed back is in
+  // value_ when it returns true. Only `this` is kept across slp_switch, so
+  // that the frames (in the slice of every tasklet that switched this
+  // way) are as small as they can be.
+  bool transfer_by_slices(context& from, context& to, void* value) noexcept;
+  [[gnu::noinline]] bool transfer_to_fresh(context& from, context& to,
+                                           void* value) noexcept;
+  [[gnu::noinline]] bool switch_by_slices(context& from, context& to,
+                                          void* value) noexcept;
   // start_switch_annotations: what ASan and TSan must hear before a switch
   // from `from` to `to` (nothing in other builds).
   void start_switch_annotations(context& from, context& to,
@@ -112,6 +124,7 @@ class stack_engine {
                     std::size_t* size) const noexcept;
 
   config cfg_;
+  context::body_fn body_;
   std::vector<std::unique_ptr<execution_stack>> stacks_;
   std::size_t next_home_ = 0;
   // The switch in progress; never on a stack, because the RESTORE step runs

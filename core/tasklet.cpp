@@ -231,12 +231,11 @@ bool tasklet::set_ignore_nesting(bool flag) noexcept {
 void tasklet::set_block_trap(bool flag) noexcept { impl_->block_trap = flag; }
 
 void tasklet::set_name(std::string name) {
-  if (impl_->name_text != nullptr) {
-    *impl_->name_text = std::move(name);
+  if (impl_->name != nullptr) {
+    *impl_->name = std::move(name);
     return;
   }
-  impl_->name_text = std::make_unique<std::string>(std::move(name));
-  impl_->name = impl_->name_text.get();
+  impl_->name = std::make_unique<std::string>(std::move(name));
 }
 
 bool tasklet::alive() const noexcept {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "core/context.hpp"
@@ -34,34 +35,13 @@ struct tasklet_impl : context {
   explicit tasklet_impl(scheduler* owner_scheduler);
   ~tasklet_impl();
 
-  // Chain links: the runnables ring (circular) or a channel queue (nullptr
-  // at its ends).
-  tasklet_impl* next = nullptr;
-  tasklet_impl* prev = nullptr;
-  // Every tasklet of the thread, for the kill at thread end.
-  tasklet_impl* next_of_thread = nullptr;
-  tasklet_impl* prev_of_thread = nullptr;
-
-  // The handles, plus one reference the scheduler holds while the tasklet
-  // is alive (set_up): moving between the ring and channel queues never
-  // touches the count.
-  std::atomic<std::size_t> refs{1};
-  // The scheduler of the thread the tasklet belongs to; null once that
-  // thread has ended. Read by any thread; changed by bind_thread() and the
-  // thread's end.
-  std::atomic<scheduler*> owner;
-  std::unique_ptr<detail::callable> fn;
-  std::unique_ptr<detail::arguments> args;
-  std::exception_ptr bomb;  // raised where the tasklet next resumes
-  eh_globals eh;
-  // The name, allocated by the first set_name() (most tasklets have none);
-  // context::name points into it from then on.
-  std::unique_ptr<std::string> name_text;
-  // While blocked: the channel, and +1 (sending) or -1 (receiving). Set
-  // under the channel's lock, possibly by another thread's hand-off.
-  std::atomic<channel_state*> waiting_on{nullptr};
+  // The small fields come first: they fill the padding after
+  // context::state. (The object's size is a memory figure of
+  // docs/PERFORMANCE.md: each field costs every parked tasklet.)
+  //
+  // While blocked: +1 (sending) or -1 (receiving), and `waiting_on` below.
+  // Set under the channel's lock, possibly by another thread's hand-off.
   std::atomic<std::int8_t> blocked{0};
-  // (The flags sit here, in what would be padding before `mail`.)
   bool in_ring = false;
   bool set_up = false;  // alive: set up or started, not finished
   bool is_main = false;
@@ -71,18 +51,59 @@ struct tasklet_impl : context {
   bool waits_for_threads = false;  // inside run(threadblock)
   bool orphan = false;             // unreachable, but could not be killed yet
   int nesting = 0;
+  // The handles, plus one reference the scheduler holds while the tasklet
+  // is alive (set_up): moving between the ring and channel queues never
+  // touches the count. 32 bits: add_ref stops the process rather than let
+  // it wrap.
+  std::atomic<std::uint32_t> refs{1};
+  // The C++ exception state while switched out (eh_globals, in two parts
+  // so that the count fills what would be padding).
+  unsigned int uncaught_exceptions = 0;
+  void* caught_exceptions = nullptr;
+
+  // Chain links: the runnables ring (circular) or a channel queue (nullptr
+  // at its ends).
+  tasklet_impl* next = nullptr;
+  tasklet_impl* prev = nullptr;
+  // Every tasklet of the thread, for the kill at thread end.
+  tasklet_impl* next_of_thread = nullptr;
+  tasklet_impl* prev_of_thread = nullptr;
+
+  // The scheduler of the thread the tasklet belongs to; null once that
+  // thread has ended. Read by any thread; changed by bind_thread() and the
+  // thread's end.
+  std::atomic<scheduler*> owner;
+  std::unique_ptr<detail::callable> fn;
+  std::unique_ptr<detail::arguments> args;
+  std::exception_ptr bomb;  // raised where the tasklet next resumes
+  std::atomic<channel_state*> waiting_on{nullptr};  // while blocked
   // The mailbox: a value (or exception) sent by this tasklet while it waits
   // to send, or handed to it while it waits to receive. It lives here, not
-  // on any stack.
+  // on any stack. `mail_ops` says what it holds: nothing (null), a value of
+  // the channel's type (its value_ops), or an exception
+  // (&exception_mail_ops).
   detail::mailbox_storage mail{};
-  const detail::value_ops* mail_ops =
-      nullptr;  // set while `mail` holds a value
-  std::exception_ptr mail_exception;
+  const detail::value_ops* mail_ops = nullptr;
+
+  void put_mail_exception(const std::exception_ptr& e) noexcept;
+  [[nodiscard]] bool mail_is_exception() const noexcept;
+  std::exception_ptr take_mail_exception() noexcept;
+
+  // save_exception_state / restore_exception_state: the thread's C++
+  // exception state into this tasklet as it is switched out, and back as
+  // it resumes.
+  void save_exception_state(const eh_globals& g) noexcept {
+    caught_exceptions = g.caught_exceptions;
+    uncaught_exceptions = g.uncaught_exceptions;
+  }
+  void restore_exception_state(eh_globals& g) const noexcept {
+    g.caught_exceptions = caught_exceptions;
+    g.uncaught_exceptions = uncaught_exceptions;
+  }
 
   void clear_mail() noexcept {
     if (mail_ops != nullptr) mail_ops->destroy(mail);
     mail_ops = nullptr;
-    mail_exception = nullptr;
   }
 
   // live_count: tasklet objects that exist now, in the whole process (for
@@ -95,7 +116,7 @@ struct tasklet_impl : context {
   // name_or_empty: the name, or an empty string.
   [[nodiscard]] const std::string& name_or_empty() const noexcept {
     static const std::string none;
-    return name_text != nullptr ? *name_text : none;
+    return name != nullptr ? *name : none;
   }
   [[nodiscard]] bool started() const noexcept {
     return state == status::running || state == status::suspended;
@@ -108,18 +129,48 @@ struct tasklet_impl : context {
   }
 };
 
+// exception_mail_ops: the mailbox holds an exception to raise in the
+// receiver, not a value (an object of its own, so that even a channel of
+// std::exception_ptr is told apart).
+inline constexpr detail::value_ops exception_mail_ops =
+    detail::value_ops_for<std::exception_ptr>::ops;
+
+inline void tasklet_impl::put_mail_exception(
+    const std::exception_ptr& e) noexcept {
+  ::new (static_cast<void*>(mail.bytes)) std::exception_ptr(e);
+  mail_ops = &exception_mail_ops;
+}
+inline bool tasklet_impl::mail_is_exception() const noexcept {
+  return mail_ops == &exception_mail_ops;
+}
+inline std::exception_ptr tasklet_impl::take_mail_exception() noexcept {
+  auto* e = std::launder(reinterpret_cast<std::exception_ptr*>(mail.bytes));
+  std::exception_ptr taken = std::move(*e);
+  e->~exception_ptr();
+  mail_ops = nullptr;
+  return taken;
+}
+
+// too_many_references: stops the process: a tasklet's reference count
+// would wrap (2^32 handles).
+[[noreturn]] void too_many_references() noexcept;
+
 // add_ref / release: the intrusive reference count. When only the
 // scheduler's reference is left on a paused, alive tasklet, nobody can run
 // it again: release kills it (started) or discards it (API.md §3.4).
 inline tasklet_impl* add_ref(tasklet_impl* t) noexcept {
-  if (t != nullptr) t->refs.fetch_add(1, std::memory_order_relaxed);
+  if (t != nullptr &&
+      t->refs.fetch_add(1, std::memory_order_relaxed) == UINT32_MAX) {
+    too_many_references();
+  }
   return t;
 }
 void release(tasklet_impl* t) noexcept;
 // try_add_ref: a reference unless the last one is already gone.
 inline bool try_add_ref(tasklet_impl* t) noexcept {
-  std::size_t n = t->refs.load(std::memory_order_relaxed);
+  std::uint32_t n = t->refs.load(std::memory_order_relaxed);
   while (n != 0) {
+    if (n == UINT32_MAX) too_many_references();
     if (t->refs.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
       return true;
     }

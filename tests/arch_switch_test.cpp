@@ -39,7 +39,7 @@ struct baton_ring {
   int rounds;
 
   baton_ring(std::size_t stack_count, int n, int rounds_)
-      : engine(small_stacks(stack_count)),
+      : engine(small_stacks(stack_count), fiber::body),
         changed(static_cast<std::size_t>(n), 99u),
         rounds(rounds_) {
     make_running(main);
@@ -105,7 +105,7 @@ TEST(ArchSwitchTest, CalleeSavedRegistersSurviveSlicingSwitches) {
 // stack every switch goes through slp_switch's slices; with four, through
 // slp_swap.
 void check_rounding_modes_stay_per_context(std::size_t stack_count) {
-  core::stack_engine engine(small_stacks(stack_count));
+  core::stack_engine engine(small_stacks(stack_count), fiber::body);
   core::context main;
   make_running(main);
   const int modes[] = {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
@@ -149,7 +149,7 @@ TEST(ArchSwitchTest, FpRoundingModeStaysPerContextWhenResident) {
 
 // A fresh context inherits the control modes of the one that started it.
 TEST(ArchSwitchTest, FreshContextInheritsCreatorsRoundingMode) {
-  core::stack_engine engine(small_stacks(2));
+  core::stack_engine engine(small_stacks(2), fiber::body);
   core::context main;
   make_running(main);
   int seen = -1;
@@ -168,7 +168,7 @@ __attribute__((noinline)) std::uintptr_t aligned_local_address() {
 }
 
 TEST(ArchSwitchTest, FreshStackIsAbiAlignedForPrintfAndAlignedLocals) {
-  core::stack_engine engine(small_stacks(1));
+  core::stack_engine engine(small_stacks(1), fiber::body);
   core::context main;
   make_running(main);
   std::uintptr_t address16 = 1;
@@ -187,7 +187,7 @@ TEST(ArchSwitchTest, FreshStackIsAbiAlignedForPrintfAndAlignedLocals) {
 }
 
 TEST(ArchSwitchTest, ExceptionThrownAndCaughtInsideSwitchedContext) {
-  core::stack_engine engine(small_stacks(1));
+  core::stack_engine engine(small_stacks(1), fiber::body);
   core::context main;
   make_running(main);
   std::vector<std::string> trace;
@@ -217,7 +217,7 @@ TEST(ArchSwitchTest, ExceptionThrownAndCaughtInsideSwitchedContext) {
 }
 
 TEST(ArchSwitchTest, TransferHandsValuesBothWays) {
-  core::stack_engine engine(small_stacks(2));
+  core::stack_engine engine(small_stacks(2), fiber::body);
   core::context main;
   make_running(main);
   int first = 0, second = 0;
@@ -358,7 +358,7 @@ TEST(ArchSwitchTest, InitFrameIsAlignedAndBelowTop) {
 TEST(ArchSwitchTest, ThreadsSwitchIndependently) {
   std::vector<int> results(2, 0);
   auto work = [&](std::size_t slot) {
-    core::stack_engine engine(small_stacks(1));
+    core::stack_engine engine(small_stacks(1), fiber::body);
     core::context main;
     make_running(main);
     int count = 0;

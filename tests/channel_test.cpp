@@ -214,6 +214,52 @@ TEST_F(ChannelTest, E64_SendExceptionRaisesInTheReceiver) {
   EXPECT_EQ(c.balance(), 0);
 }
 
+// A channel of std::exception_ptr carries exceptions as values: one that is
+// sent arrives as a value and is not raised, while send_exception() on the
+// same channel raises, in both directions of the hand-off (the value or the
+// exception waiting in a blocked sender, and handed to a blocked receiver).
+TEST_F(ChannelTest, E64_ExceptionPtrValuesAreNotRaised) {
+  channel<std::exception_ptr> c;
+  c.set_preference(0);
+  trace log;
+  auto describe = [&](const std::optional<std::exception_ptr>& got) {
+    log.push_back(got.has_value() ? "value " + what_of(*got) : "none");
+  };
+  tasklet s{[&] {
+    c.send(std::make_exception_ptr(std::runtime_error("carried")));
+    c.send_exception(std::make_exception_ptr(std::runtime_error("raised")));
+  }};
+  s();
+  s.run();  // blocks with the value
+  describe(c.receive());
+  s.run();  // blocks with the exception
+  try {
+    c.receive();
+    log.push_back("receive returned");
+  } catch (const std::runtime_error& e) {
+    log.push_back(std::string("caught ") + e.what());
+  }
+  tasklet r{[&] {
+    describe(c.receive());
+    try {
+      c.receive();
+      log.push_back("receive returned");
+    } catch (const std::runtime_error& e) {
+      log.push_back(std::string("caught ") + e.what());
+    }
+  }};
+  r();
+  r.run();  // blocks waiting
+  c.send(std::make_exception_ptr(std::runtime_error("handed")));
+  r.run();  // takes it, then waits again
+  c.send_exception(std::make_exception_ptr(std::runtime_error("thrown")));
+  run();
+  EXPECT_EQ(log, (trace{"value carried", "caught raised", "value handed",
+                        "caught thrown"}));
+  EXPECT_EQ(c.balance(), 0);
+  EXPECT_FALSE(r.alive());
+}
+
 // SB 65 (C++ form of send_throw(*sys.exc_info())): a sender forwards the
 // exception it is handling; the receiver gets that exception.
 TEST_F(ChannelTest, E65_SendExceptionForwardsTheCurrentException) {

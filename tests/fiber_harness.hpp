@@ -18,13 +18,11 @@ struct fiber : core::context {
   fiber(core::stack_engine& e, core::context& after_fn,
         std::function<void(fiber&)> f, std::uint64_t fiber_id = 0,
         std::string fiber_name = {})
-      : engine(e),
-        after(&after_fn),
-        fn(std::move(f)),
-        label(std::move(fiber_name)) {
-    body = &fiber::run;
+      : engine(e), after(&after_fn), fn(std::move(f)) {
     id = fiber_id;
-    name = &label;
+    if (!fiber_name.empty()) {
+      name = std::make_unique<std::string>(std::move(fiber_name));
+    }
   }
   ~fiber() { engine.forget(*this); }
 
@@ -36,10 +34,9 @@ struct fiber : core::context {
   core::stack_engine& engine;
   core::context* after;
   std::function<void(fiber&)> fn;
-  std::string label;
 
- private:
-  static void run(core::context& self, void*) {
+  // body: the body of the fibers' stack engine: runs fn, then finishes.
+  static void body(core::context& self, void*) noexcept {
     auto& f = static_cast<fiber&>(self);
     f.fn(f);
     f.engine.finish(f, *f.after, nullptr);

@@ -25,6 +25,7 @@
 #include "fiber_harness.hpp"
 #include "slp/config.hpp"
 #include "slp/errors.hpp"
+#include "slp/tasklet.hpp"
 
 namespace slp::test {
 namespace {
@@ -82,7 +83,7 @@ class LiveStackDataTest : public ::testing::TestWithParam<live_data_param> {};
 // on both sides of the sizes core/stack_slice.cpp copies with vectors.)
 TEST_P(LiveStackDataTest, SurvivesThousandsOfSwitches) {
   const auto param = GetParam();
-  core::stack_engine engine(stacks(param.stack_count));
+  core::stack_engine engine(stacks(param.stack_count), fiber::body);
   core::context main;
   make_running(main);
   constexpr int rounds = 400;
@@ -185,7 +186,7 @@ TEST(StackSliceTest, CopyMovesExactlyTheBytesAtEverySize) {
 
 // The slice on the heap is the used part of the stack: [saved sp, top).
 TEST(StackSliceTest, StackBytesEqualsTheLiveSlice) {
-  core::stack_engine engine(stacks(1));
+  core::stack_engine engine(stacks(1), fiber::body);
   core::context main;
   make_running(main);
   constexpr std::size_t live = 3000;
@@ -227,7 +228,7 @@ TEST(StackSliceTest, StackBytesEqualsTheLiveSlice) {
 
 // A steady ping-pong on one stack reuses each slice buffer: no allocation.
 TEST(StackSliceTest, SteadyPingPongReusesSliceBuffers) {
-  core::stack_engine engine(stacks(1));
+  core::stack_engine engine(stacks(1), fiber::body);
   core::context main;
   make_running(main);
   auto body = [&](fiber& self) {
@@ -301,7 +302,7 @@ __attribute__((noinline)) std::uint64_t deep(fiber& self, core::context& main,
 // switch on one stack, until 100 handlers have run; every handler runs on
 // whatever stack is live at that instant, often mid-switch.
 TEST(StackSliceTest, SignalStormDuringDeepSwitchingLeavesChecksumsIntact) {
-  core::stack_engine engine(stacks(1));
+  core::stack_engine engine(stacks(1), fiber::body);
   core::context main;
   make_running(main);
   struct sigaction sa {};
@@ -356,7 +357,7 @@ __attribute__((noinline)) int recurse_forever(int depth) {
 TEST(StackSliceDeathTest, OverflowStopsWithMessageNamingTheTasklet) {
   EXPECT_DEATH(
       {
-        core::stack_engine engine(stacks(1, 64 * 1024));
+        core::stack_engine engine(stacks(1, 64 * 1024), fiber::body);
         core::context main;
         make_running(main);
         fiber f(
@@ -406,10 +407,11 @@ TEST(ConfigTest, AppliesBeforeTheFirstTaskletAndNotAfter) {
               0u)
         << "rounded up to whole pages";
     EXPECT_GE(engine.configuration().stack_size, cfg.stack_size);
-    core::context main;
-    make_running(main);
-    fiber f(engine, main, [](fiber&) {});
-    engine.transfer(main, f);  // the thread's first tasklet has run
+    bool ran = false;
+    tasklet first([&ran] { ran = true; });
+    first();
+    first.run();  // the thread's first tasklet has run
+    EXPECT_TRUE(ran);
     try {
       configure(stacks(5));
       ADD_FAILURE() << "configure after the first tasklet did not throw";

@@ -38,10 +38,11 @@ struct channel_state;
 namespace detail {
 
 // mailbox_storage: where a value waits, inside a tasklet object (never on a
-// stack): small values inline, others on the heap.
-struct mailbox_storage {
+// stack): values of up to 16 bytes and pointer alignment inline, others on
+// the heap, through the same 16 bytes.
+union mailbox_storage {
   static constexpr std::size_t inline_size = 16;
-  alignas(16) unsigned char bytes[inline_size];
+  alignas(void*) unsigned char bytes[inline_size];
   void* heap;
 };
 
@@ -58,7 +59,8 @@ struct value_ops {
 template <class T>
 struct value_ops_for {
   static constexpr bool fits_inline =
-      sizeof(T) <= mailbox_storage::inline_size && alignof(T) <= 16 &&
+      sizeof(T) <= mailbox_storage::inline_size &&
+      alignof(T) <= alignof(mailbox_storage) &&
       std::is_nothrow_move_constructible_v<T>;
   static T* at(mailbox_storage& box) noexcept {
     if constexpr (fits_inline) {

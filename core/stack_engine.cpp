@@ -222,6 +222,7 @@ bool stack_engine::transfer_by_slices(context& from, context& to,
   if (to.state == context::status::fresh && to.home == nullptr) {
     return transfer_to_fresh(from, to, value);
   }
+  if (to.home != from.home) return switch_across(from, to, value);
   return switch_by_slices(from, to, value);
 }
 
@@ -232,7 +233,55 @@ bool stack_engine::transfer_to_fresh(context& from, context& to,
   } catch (...) {  // no memory for an execution stack
     return false;
   }
+  if (to.home != from.home) return switch_across(from, to, value);
   return switch_by_slices(from, to, value);
+}
+
+bool stack_engine::switch_across(context& from, context& to,
+                                 void* value) noexcept {
+  execution_stack* home = to.home;
+  if (home != nullptr && home->resident != &to) {
+    if (home->resident != nullptr) {
+      context& resident = *home->resident;
+      auto* resident_sp = static_cast<std::byte*>(resident.sp);
+      if (!resident.slice.save(resident_sp, static_cast<std::size_t>(
+                                                home->top() - resident_sp))) {
+        return false;
+      }
+      home->resident = nullptr;
+    }
+    place_frames(to);
+  }
+  const bool finished = from.state == context::status::finished;
+  if (!finished) from.state = context::status::suspended;
+  to.state = context::status::running;
+  from_ = &from;
+  to_ = &to;
+  value_ = value;
+  ++slp_switch_count;
+  void* fake_stack = nullptr;
+  start_switch_annotations(from, to, finished ? nullptr : &fake_stack);
+  slp_swap(&from.sp, to.sp, value);
+  sanitizer::finish_switch(fake_stack);
+  return true;
+}
+
+void stack_engine::place_frames(context& to) noexcept {
+  execution_stack& home = *to.home;
+  const bool fresh = to.state == context::status::fresh;
+  // The frames go where valgrind may have seen others' frames die.
+  auto* sp =
+      fresh ? home.top() - SLP_FRAME_SIZE : static_cast<std::byte*>(to.sp);
+  sanitizer::stack_reusable(sp, static_cast<std::size_t>(home.top() - sp));
+  if (fresh) {
+    // Frames of a tasklet that finished here never returned: under ASan
+    // their redzones are still poisoned.
+    sanitizer::unpoison(home.limit(), home.size() - SLP_FRAME_SIZE);
+    to.sp = slp_init_frame(home.top(), &stack_engine::start, this);
+  } else {
+    to.slice.restore(sp);
+  }
+  home.resident = &to;
 }
 
 bool stack_engine::switch_by_slices(context& from, context& to,
@@ -275,12 +324,19 @@ void stack_engine::finish(context& from, context& to, void* value) noexcept {
       std::abort();
     }
   }
-  from_ = &from;
-  to_ = &to;
-  value_ = value;
-  start_switch_annotations(from, to, nullptr);  // null: `from` is done
-  slp_switch(&stack_engine::on_switch, this);
-  // Only a failed SAVE step comes back here.
+  if (from.home != nullptr && from.home->resident == &from) {
+    from.home->resident = nullptr;
+  }
+  if (to.home != from.home) {
+    switch_across(from, to, value);
+  } else {
+    from_ = &from;
+    to_ = &to;
+    value_ = value;
+    start_switch_annotations(from, to, nullptr);  // null: `from` is done
+    slp_switch(&stack_engine::on_switch, this);
+  }
+  // Only a failed SAVE comes back here.
   write_text("slp: fatal: out of memory saving a stack slice\n");
   std::abort();
 }
@@ -363,23 +419,7 @@ void* stack_engine::save_step(std::byte* sp) noexcept {
 void* stack_engine::restore_step() noexcept {
   if (save_failed_) return nullptr;
   context& to = *to_;
-  execution_stack* home = to.home;
-  if (home != nullptr && home->resident != &to) {
-    // The frames go back where valgrind may have seen others' frames die.
-    auto* sp = static_cast<std::byte*>(to.state == context::status::fresh
-                                           ? home->top() - SLP_FRAME_SIZE
-                                           : to.sp);
-    sanitizer::stack_reusable(sp, static_cast<std::size_t>(home->top() - sp));
-    if (to.state == context::status::fresh) {
-      // Frames of a tasklet that finished here never returned: under ASan
-      // their redzones are still poisoned.
-      sanitizer::unpoison(home->limit(), home->size() - SLP_FRAME_SIZE);
-      to.sp = slp_init_frame(home->top(), &stack_engine::start, this);
-    } else {
-      to.slice.restore(static_cast<std::byte*>(to.sp));
-    }
-    home->resident = &to;
-  }
+  if (to.home != nullptr && to.home->resident != &to) place_frames(to);
   to.state = context::status::running;
   return value_;
 }

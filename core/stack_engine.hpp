@@ -100,17 +100,28 @@ class stack_engine {
 
  private:
   static void* on_switch(void* self, int op, void* sp) noexcept;
-  // transfer_by_slices: try_transfer when `to` is fresh or evicted: the
-  // switch through slp_switch, whose callbacks save and restore slices
-  // (switch_by_slices, once `to` has a home). The value handed back is in
-  // value_ when it returns true. Only `this` is kept across slp_switch, so
-  // that the frames (in the slice of every tasklet that switched this
-  // way) are as small as they can be.
+  // transfer_by_slices: try_transfer when `to` is fresh or evicted (after
+  // transfer_to_fresh has given a fresh one its home). The value handed
+  // back is in value_ when it returns true.
+  // - switch_across: `to`'s home is not the stack we run on: save the
+  //   tasklet resident there and place `to`'s frames from here, then
+  //   slp_swap, as to a resident target.
+  // - switch_by_slices: `to`'s home is our own stack, so our frames can be
+  //   saved only once we have stopped: slp_switch and its SAVE and RESTORE
+  //   callbacks.
+  // Each keeps only `this` across the switch, so that the frames (in the
+  // slice of every tasklet that switched this way) are as small as they
+  // can be.
   bool transfer_by_slices(context& from, context& to, void* value) noexcept;
   [[gnu::noinline]] bool transfer_to_fresh(context& from, context& to,
                                            void* value) noexcept;
+  [[gnu::noinline]] bool switch_across(context& from, context& to,
+                                       void* value) noexcept;
   [[gnu::noinline]] bool switch_by_slices(context& from, context& to,
                                           void* value) noexcept;
+  // place_frames: puts `to`'s frames on its home, which we do not run on
+  // (its first frame if fresh, else its slice); `to` becomes resident.
+  void place_frames(context& to) noexcept;
   // start_switch_annotations: what ASan and TSan must hear before a switch
   // from `from` to `to` (nothing in other builds).
   void start_switch_annotations(context& from, context& to,

@@ -83,6 +83,49 @@ TEST_F(FaultTest, FailedSliceSaveInScheduleIsACleanBadAlloc) {
   });
 }
 
+// The same from main, which runs on the thread's stack: starting a tasklet
+// whose home holds a parked one saves that one's slice before the switch
+// (stack_engine::switch_across). When that fails, main gets bad_alloc and
+// nothing changed: the parked tasklet stays resident and intact, the new
+// one stays runnable and unstarted.
+TEST_F(FaultTest, FailedSliceSaveFromAnotherStackIsACleanBadAlloc) {
+  on_one_stack([] {
+    trace log;
+    tasklet p{[&] {
+      volatile int mark = 1234;
+      log.push_back("p parks");
+      schedule_remove();
+      log.push_back("p resumes, mark " + std::to_string(mark));
+    }};
+    p();
+    p.run();  // p is parked, resident on the only stack
+    tasklet q{[&] { log.push_back("q runs"); }};
+    q();
+    const std::vector<std::uint64_t> ring_before = ring();
+    {
+      allocation_failures fail(1);
+      try {
+        q.run();
+        log.push_back("main: no error");
+      } catch (const std::bad_alloc&) {
+        log.push_back("main: bad_alloc");
+      }
+    }
+    EXPECT_EQ(ring(), ring_before) << "the runnables are as they were";
+    EXPECT_TRUE(q.scheduled());
+    EXPECT_TRUE(p.paused());
+    EXPECT_EQ(p.stack_bytes(), 0u) << "p was not evicted";
+    q.run();  // now p is saved and q runs
+    EXPECT_GT(p.stack_bytes(), 0u);
+    p.insert();
+    run();
+    EXPECT_EQ(log, (trace{"p parks", "main: bad_alloc", "q runs",
+                          "p resumes, mark 1234"}));
+    EXPECT_FALSE(p.alive());
+    EXPECT_FALSE(q.alive());
+  });
+}
+
 // A receive that blocks, where the next tasklet needs the only stack and
 // the blocking tasklet's slice cannot be saved: the receiver is taken off
 // the channel's queue and put back in the ring where it was.

@@ -52,7 +52,7 @@ thread_local scheduler_holder holder;
 
 }  // namespace
 
-thread_local scheduler* this_thread_scheduler
+__thread scheduler* this_thread_scheduler
     __attribute__((tls_model("initial-exec"))) = nullptr;
 
 // --- creation and the end of the thread ---
@@ -580,19 +580,29 @@ void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
   }
 }
 
-void scheduler::schedule(bool remove_caller) {
-  const char* op = remove_caller ? "slp::schedule_remove" : "slp::schedule";
-  if (!remove_caller) {
-    drain_incoming();
-    if (run_count_ == 1) return;
-    check_switch(op);
-    begin();
-    current_ = current_->next;
-    switch_to_current();
+// schedule keeps nothing across a call (the requests of other threads are
+// applied out of line, and it then starts over), so that it needs no frame
+// and ends in a jump to switch_to_current.
+void scheduler::schedule() {
+  if (has_incoming_.load(std::memory_order_acquire)) {
+    schedule_after_incoming();
     return;
   }
+  if (run_count_ == 1) return;
+  check_switch("slp::schedule");
+  begin();
+  current_ = current_->next;
+  switch_to_current();
+}
+
+void scheduler::schedule_after_incoming() {
+  apply_incoming();
+  schedule();
+}
+
+void scheduler::schedule_remove() {
   drain_incoming();
-  leave_ring(op, nullptr, 0);
+  leave_ring("slp::schedule_remove", nullptr, 0);
 }
 
 std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {

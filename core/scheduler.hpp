@@ -35,8 +35,10 @@ namespace slp::core {
 class scheduler;
 
 // The calling thread's scheduler once created. Initial-exec TLS: one load,
-// no __tls_get_addr call, even in position-independent code.
-extern thread_local scheduler* this_thread_scheduler
+// no __tls_get_addr call, even in position-independent code. __thread, not
+// thread_local: a thread_local defined in another file is read through a
+// check for its dynamic initialiser, at every use.
+extern __thread scheduler* this_thread_scheduler
     __attribute__((tls_model("initial-exec")));
 
 class scheduler {
@@ -77,7 +79,8 @@ class scheduler {
   void remove(tasklet_impl& t);
   void run(tasklet_impl& t, bool pause_caller);
   void throw_to(tasklet_impl& t, std::exception_ptr e, bool pending);
-  void schedule(bool remove_caller);
+  void schedule();
+  void schedule_remove();
   std::optional<tasklet> run_watchdog(const run_options& options);
   int switch_trap(int delta) noexcept;
   // tick_exceeded: a tick() passed the watermark: interrupt the running
@@ -166,6 +169,7 @@ class scheduler {
   [[gnu::noinline, gnu::cold]] stack_engine& create_engine();
   [[noreturn]] void refuse_switch(const char* operation) const;
   void switch_to_current();
+  [[gnu::noinline]] void schedule_after_incoming();
   [[noreturn, gnu::cold, gnu::noinline]] void switch_failed();
   // leave_ring: the running tasklet stops being runnable: it waits on `ch`
   // (whose lock the caller holds; released here) or is paused (ch null).

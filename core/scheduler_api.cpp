@@ -24,9 +24,9 @@ std::size_t run_count() { return this_thread().run_count(); }
 
 // slp::schedule() and slp::schedule_remove() are thunks in
 // core/switch_entries.S that call these.
-void core::schedule_body() { this_thread().schedule(false); }
+void core::schedule_body() { this_thread().schedule(); }
 
-void core::schedule_remove_body() { this_thread().schedule(true); }
+void core::schedule_remove_body() { this_thread().schedule_remove(); }
 
 std::optional<tasklet> run(const run_options& options) {
   return this_thread().run_watchdog(options);

@@ -220,7 +220,7 @@ void scheduler::undo() noexcept {
   current_ = journal_current_;
 }
 
-void scheduler::release_pending() noexcept {
+void scheduler::release_all_pending() noexcept {
   while (!to_release_.empty()) {
     tasklet_impl* t = to_release_.back();
     to_release_.pop_back();

@@ -132,8 +132,12 @@ class scheduler {
   // holds a reference in between.
   void make_alive(tasklet_impl& t) noexcept;
   void make_dead(tasklet_impl& t) noexcept;
-  // release_pending: drops the references queued for after the switch.
-  [[gnu::noinline]] void release_pending() noexcept;
+  // release_pending: drops the references queued for after the switch
+  // (mostly none: the check is inline, the work is not).
+  void release_pending() noexcept {
+    if (!to_release_.empty()) release_all_pending();
+  }
+  [[gnu::noinline]] void release_all_pending() noexcept;
   // discard_unreachable: `t` is alive and paused, and the scheduler holds
   // the only reference: kill it, or drop it if it never started.
   void discard_unreachable(tasklet_impl& t) noexcept;
@@ -190,7 +194,7 @@ class scheduler {
   // left behind, then raise its bomb if it has one.
   void after_switch() {
     journal_size_ = 0;
-    if (!to_release_.empty()) release_pending();
+    release_pending();
     if (paused_self_ != nullptr) check_paused_self();
     if (running_->bomb) raise_bomb();
   }

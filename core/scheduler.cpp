@@ -344,14 +344,14 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
   } else {
     tasklet_impl& watchdog = innermost_watchdog();
     if (&watchdog != &self && !watchdog.is_blocked() &&
-        watchdog.waits_for_threads && others_could_wake()) {
+        watchdog.waits_for_threads && could_be_woken()) {
       sleep = true;  // run(threadblock): wait for work from other threads
       fallback = &watchdog;
     } else if (&watchdog != &self && !watchdog.is_blocked()) {
       next = &watchdog;  // floating: woken, its run() returns
     } else if (&watchdog == &self && ch == nullptr) {
       return;  // main alone parks: it stays and returns at once
-    } else if (others_could_wake()) {
+    } else if (could_be_woken()) {
       sleep = true;  // another thread may make something runnable
     } else {
       if (ch != nullptr) ch->lock.unlock();
@@ -470,7 +470,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
   } else if (run_count_ == 0) {
     tasklet_impl& watchdog = innermost_watchdog();
     if ((watchdog.is_blocked() || watchdog.waits_for_threads) &&
-        others_could_wake()) {
+        could_be_woken()) {
       // Another thread may still wake the waiting watchdog (or main): the
       // ending tasklet's thread sleeps until something can run here.
       while (run_count_ == 0) {
@@ -622,7 +622,7 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   if (run_count_ == 1 && options.threadblock) {
     // Nothing here yet: wait for other threads to send work, unless no
     // thread could.
-    while (run_count_ == 1 && others_could_wake()) {
+    while (run_count_ == 1 && could_be_woken()) {
       const bool woken = idle_wait();
       drain_incoming();
       if (!woken) break;

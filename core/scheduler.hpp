@@ -186,6 +186,12 @@ class scheduler {
   void register_thread();
   void unregister_thread() noexcept;
   static bool others_could_wake() noexcept;
+  // could_be_woken: another thread could still make something runnable
+  // here, or already has: a request waits in the inbox (its poster may
+  // have ended since, so others_could_wake() alone would miss it).
+  bool could_be_woken() const noexcept {
+    return others_could_wake() || has_incoming_.load(std::memory_order_acquire);
+  }
   void apply_incoming();
   bool idle_wait();
   bool spin_for_incoming() noexcept;

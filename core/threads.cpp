@@ -75,7 +75,7 @@ void scheduler::unregister_thread() noexcept {
     std::lock_guard<std::mutex> lock(r.mutex);
     r.schedulers.erase(
         std::find(r.schedulers.begin(), r.schedulers.end(), this));
-    r.alive.fetch_sub(1, std::memory_order_relaxed);
+    r.alive.fetch_sub(1, std::memory_order_release);
     // From now on nobody posts here: every owner pointer is null.
     {
       std::lock_guard<spinlock> list(tasklets_lock_);
@@ -129,7 +129,9 @@ void scheduler::adopt(tasklet_impl& t) {
 }
 
 bool scheduler::others_could_wake() noexcept {
-  return registry().alive.load(std::memory_order_relaxed) > 1;
+  // Acquire: a thread that posted here and then ended is seen with its
+  // request (could_be_woken reads the inbox flag after this).
+  return registry().alive.load(std::memory_order_acquire) > 1;
 }
 
 void scheduler::post_to_owner(tasklet_impl& t, remote_request::kind_t kind,

@@ -1408,5 +1408,43 @@ TEST_F(ThreadTest, RunWithoutThreadblockReturnsWhenNothingIsRunnable) {
   later.kill();
 }
 
+// A thread that hands a value to a receiver waiting in main, and ends right
+// after, while main's only other tasklet blocks: main's run(threadblock)
+// must still find the receiver made runnable by the request in its inbox,
+// not conclude that no thread is left to wake anyone and return with the
+// receiver lost (neither runnable nor blocked). The window is a few
+// instructions wide, so the exchange is repeated.
+TEST_F(ThreadTest, AWakeUpPostedByAThreadThatThenEndsIsNotLost) {
+  for (int round = 0; round < 20; ++round) {
+    constexpr int sent_across = 200;
+    channel<int> ch;
+    bool done = false;
+    int got_across = 0;
+    tasklet producer{[&] {
+      for (int i = 0; !done; ++i) ch.send(i);
+      ch.send(-1);
+    }};
+    tasklet consumer{[&] {
+      for (;;) {
+        const int v = ch.receive();
+        if (v == -1) break;
+        if (v < -1 && ++got_across == sent_across) done = true;
+      }
+    }};
+    std::thread second([&] {
+      for (int i = 0; i < sent_across; ++i) ch.send(-2 - i);
+    });
+    producer();
+    consumer();
+    run_options wait;
+    wait.threadblock = true;
+    run(wait);
+    second.join();
+    ASSERT_EQ(got_across, sent_across) << "round " << round;
+    ASSERT_FALSE(consumer.alive()) << "round " << round;
+    ASSERT_FALSE(producer.alive()) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace slp::test

@@ -23,7 +23,9 @@ struct hook_set {
 // Replacing a hook publishes a new set (core/hooks.cpp); old sets stay
 // allocated until the process ends, because another thread may be calling
 // through one right now.
-extern std::atomic<const hook_set*> published_hooks;
+// Hidden: read at its own address, not through the GOT, at every switch.
+extern std::atomic<const hook_set*> published_hooks
+    __attribute__((visibility("hidden")));
 
 }  // namespace slp::core
 

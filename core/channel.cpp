@@ -234,7 +234,7 @@ void channel_release(core::channel_state* ch) noexcept {
   // The last handle: tasklets still waiting are let go, paused (as
   // Stackless' channel_clear does), before the state is freed.
   {
-    std::lock_guard<core::spinlock> lock(ch->lock);
+    std::lock_guard<core::channel_lock> lock(ch->lock);
     while (ch->head != nullptr) {
       core::tasklet_impl& t = *ch->head;
       ch->unlink(t);
@@ -258,7 +258,7 @@ void channel_set_closing(core::channel_state& ch, bool closing) noexcept {
 }
 
 std::optional<tasklet> channel_queue(const core::channel_state& ch) {
-  std::lock_guard<core::spinlock> lock(ch.lock);
+  std::lock_guard<core::channel_lock> lock(ch.lock);
   if (ch.head == nullptr) return std::nullopt;
   return tasklet(core::add_ref(ch.head));
 }

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/spinlock.hpp"
+#include "core/channel_lock.hpp"
 #include "core/tasklet_impl.hpp"
 
 namespace slp::core {
@@ -19,7 +19,7 @@ struct channel_state {
   std::uint64_t id;
   // Guards everything below when tasklets of several threads use the
   // channel; held only while the state changes, never across a switch.
-  mutable spinlock lock;
+  mutable channel_lock lock;
   tasklet_impl* head = nullptr;  // first waiter
   tasklet_impl* tail = nullptr;  // last waiter
   // Written under `lock`; read anywhere (relaxed): a view may be stale.

@@ -104,6 +104,7 @@ scheduler::~scheduler() {
   release(main_);
   engine_.reset();
   if (this_thread_scheduler == this) this_thread_scheduler = nullptr;
+  channel_lock::thread_ends();
 }
 
 // tasklets_snapshot: every tasklet of the thread, in creation order, each
@@ -204,13 +205,13 @@ void scheduler::undo() noexcept {
         if (e.was_current) current_ = e.tasklet;
         break;
       case journal_entry::queued: {
-        std::lock_guard<spinlock> lock(e.channel->lock);
+        std::lock_guard<channel_lock> lock(e.channel->lock);
         e.channel->unlink(*e.tasklet);
         e.tasklet->waiting_on.store(nullptr, std::memory_order_relaxed);
         break;
       }
       case journal_entry::dequeued: {
-        std::lock_guard<spinlock> lock(e.channel->lock);
+        std::lock_guard<channel_lock> lock(e.channel->lock);
         e.channel->insert_after(*e.tasklet, e.after, e.direction);
         e.tasklet->waiting_on.store(e.channel, std::memory_order_relaxed);
         break;

@@ -15,6 +15,11 @@ class spinlock {
     if (locked_.exchange(true, std::memory_order_acquire)) wait_and_lock();
   }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  // locked: whether anyone holds it (only the holder can rely on the
+  // answer).
+  [[nodiscard]] bool locked() const noexcept {
+    return locked_.load(std::memory_order_relaxed);
+  }
 
  private:
   // wait_and_lock: contended: yield until it looks free, then try again.

@@ -301,7 +301,7 @@ bool scheduler::idle_wait() {
 bool scheduler::unblock_locked(tasklet_impl& t) noexcept {
   channel_state* ch = t.waiting_on.load(std::memory_order_relaxed);
   if (ch == nullptr) return false;
-  std::lock_guard<spinlock> lock(ch->lock);
+  std::lock_guard<channel_lock> lock(ch->lock);
   if (t.waiting_on.load(std::memory_order_relaxed) != ch) return false;
   unblock(t);
   return true;

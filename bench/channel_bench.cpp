@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "core/channel_lock.hpp"
 #include "slp/channel.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
@@ -150,9 +151,20 @@ struct start_line {
   }
 };
 
+// as_if_a_process_of_its_own: at scope exit, once the case's threads and
+// channels are gone, the channel lock's mode is back to that of a fresh
+// process. Using channels from two threads ends the single-thread elision
+// of the channel lock for the rest of a process (core/channel_lock.hpp);
+// without this, every single-thread case that happened to run after a
+// cross-thread one would measure a program that had used threads.
+struct as_if_a_process_of_its_own {
+  ~as_if_a_process_of_its_own() { core::channel_lock::reset_for_tests(); }
+};
+
 // BM_SlpThreadPingPong: the main tasklets of two threads ping-pong through
 // two channels: every message wakes the other thread (API.md §8).
 void BM_SlpThreadPingPong(benchmark::State& state) {
+  const as_if_a_process_of_its_own afterwards;  // destroyed last
   const auto where = static_cast<placement>(state.range(0));
   const cpu_plan plan = plan_cpus(where);
   if (!plan.problem.empty()) {

@@ -82,8 +82,9 @@ class channel_lock {
   static void thread_ends() noexcept;
 
   // reset_for_tests: back to the state of a fresh process (elided, nobody
-  // the channel thread, unless elision is not possible). Only while no
-  // other thread uses a channel and the caller holds none.
+  // the channel thread, unless elision is not possible), for tests and for
+  // benchmarks that stand for programs of their own. Only while no other
+  // thread uses a channel and the caller holds none.
   static void reset_for_tests() noexcept;
 
   // possible: whether locks are elided at all in this process (not under

@@ -233,23 +233,14 @@ bool stack_engine::transfer_to_fresh(context& from, context& to,
   } catch (...) {  // no memory for an execution stack
     return false;
   }
-  if (to.home != from.home) return switch_across(from, to, value);
-  return switch_by_slices(from, to, value);
+  return transfer_by_slices(from, to, value);
 }
 
 bool stack_engine::switch_across(context& from, context& to,
                                  void* value) noexcept {
   execution_stack* home = to.home;
   if (home != nullptr && home->resident != &to) {
-    if (home->resident != nullptr) {
-      context& resident = *home->resident;
-      auto* resident_sp = static_cast<std::byte*>(resident.sp);
-      if (!resident.slice.save(resident_sp, static_cast<std::size_t>(
-                                                home->top() - resident_sp))) {
-        return false;
-      }
-      home->resident = nullptr;
-    }
+    if (!evict(*home)) return false;
     place_frames(to);
   }
   const bool finished = from.state == context::status::finished;
@@ -263,6 +254,18 @@ bool stack_engine::switch_across(context& from, context& to,
   start_switch_annotations(from, to, finished ? nullptr : &fake_stack);
   slp_swap(&from.sp, to.sp, value);
   sanitizer::finish_switch(fake_stack);
+  return true;
+}
+
+bool stack_engine::evict(execution_stack& home) noexcept {
+  if (home.resident == nullptr) return true;
+  context& resident = *home.resident;
+  auto* resident_sp = static_cast<std::byte*>(resident.sp);
+  if (!resident.slice.save(
+          resident_sp, static_cast<std::size_t>(home.top() - resident_sp))) {
+    return false;
+  }
+  home.resident = nullptr;
   return true;
 }
 
@@ -368,8 +371,9 @@ void* stack_engine::on_switch(void* self, int op, void* sp) noexcept {
                                : engine->restore_step();
 }
 
-// SAVE step, on the stack of `from`: evict the tasklet resident on `to`'s
-// home (possibly `from` itself) and name the stack pointer to install.
+// SAVE step, on the stack of `from`, which is `to`'s home too (other
+// targets go through switch_across): evict the tasklet resident there
+// (possibly `from` itself) and name the stack pointer to install.
 void* stack_engine::save_step(std::byte* sp) noexcept {
   context& from = *from_;
   context& to = *to_;
@@ -381,28 +385,14 @@ void* stack_engine::save_step(std::byte* sp) noexcept {
   } else {
     from.sp = sp;
   }
-  if (home != nullptr && home->resident != &to && home->resident != nullptr) {
-    context& resident = *home->resident;
-    auto* resident_sp = static_cast<std::byte*>(resident.sp);
-    if (!resident.slice.save(
-            resident_sp, static_cast<std::size_t>(home->top() - resident_sp))) {
-      save_failed_ = true;
-      return sp;  // stay: RESTORE runs on our own stack and reports it
-    }
-    home->resident = nullptr;
+  if (home != nullptr && home->resident != &to && !evict(*home)) {
+    save_failed_ = true;
+    return sp;  // stay: RESTORE runs on our own stack and reports it
   }
   if (from.state == context::status::running) {
     from.state = context::status::suspended;
   }
   ++slp_switch_count;  // the switch happens now (the entry thunks ask)
-  if (home != nullptr && home != from.home) {
-    // The RESTORE step's call lands just below the target's stack pointer,
-    // on another stack than ours.
-    auto* target_sp = to.state == context::status::fresh
-                          ? home->top() - SLP_FRAME_SIZE
-                          : static_cast<std::byte*>(to.sp);
-    sanitizer::stack_reusable(target_sp - 512, 512);
-  }
   if (to.state == context::status::fresh) {
     return home->top() - SLP_FRAME_SIZE;
   }

@@ -119,6 +119,9 @@ class stack_engine {
                                        void* value) noexcept;
   [[gnu::noinline]] bool switch_by_slices(context& from, context& to,
                                           void* value) noexcept;
+  // evict: saves the slice of the tasklet resident on `home`, if any, which
+  // then is resident no more; false (nothing changed) without memory.
+  bool evict(execution_stack& home) noexcept;
   // place_frames: puts `to`'s frames on its home, which we do not run on
   // (its first frame if fresh, else its slice); `to` becomes resident.
   void place_frames(context& to) noexcept;

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <mutex>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -67,7 +69,7 @@ scheduler::scheduler()
   this_thread_scheduler = this;  // hooks called from here may use slp
   register_thread();
   to_release_.reserve(8);
-  main_ = new tasklet_impl(this);  // the scheduler's own reference
+  main_ = tasklet_impl::create(this);  // the scheduler's own reference
   main_->is_main = true;
   main_->set_up = true;
   main_->state = context::status::running;
@@ -783,7 +785,29 @@ int scheduler::switch_trap(int delta) noexcept {
 
 std::atomic<std::size_t> tasklet_impl::live{0};
 
-tasklet_impl::tasklet_impl(scheduler* owner_scheduler)
+namespace {
+constexpr std::size_t room_offset =
+    (sizeof(tasklet_impl) + __STDCPP_DEFAULT_NEW_ALIGNMENT__ - 1) &
+    ~std::size_t{__STDCPP_DEFAULT_NEW_ALIGNMENT__ - 1};
+}  // namespace
+
+tasklet_impl* tasklet_impl::create(scheduler* owner_scheduler,
+                                   std::size_t room) {
+  void* memory =
+      ::operator new(room == 0 ? sizeof(tasklet_impl) : room_offset + room);
+  return ::new (memory) tasklet_impl(owner_scheduler);
+}
+
+void tasklet_impl::destroy(tasklet_impl* t) noexcept {
+  t->~tasklet_impl();
+  ::operator delete(static_cast<void*>(t));  // unsized: the room varies
+}
+
+void* tasklet_impl::room() noexcept {
+  return reinterpret_cast<unsigned char*>(this) + room_offset;
+}
+
+tasklet_impl::tasklet_impl(scheduler* owner_scheduler) noexcept
     : owner(owner_scheduler) {
   live.fetch_add(1, std::memory_order_relaxed);
   static std::atomic<std::uint64_t> next_id{1};
@@ -816,7 +840,7 @@ void release(tasklet_impl* t) noexcept {
       s != nullptr && s == scheduler::if_exists() && t->set_up && !t->is_main;
   const std::size_t before = t->refs.fetch_sub(1, std::memory_order_acq_rel);
   if (before == 1) {
-    delete t;
+    tasklet_impl::destroy(t);
     return;
   }
   // Only the scheduler's reference is left: if nothing can run the

@@ -47,7 +47,7 @@ std::string type_name(const std::type_info& type) {
 }  // namespace
 
 tasklet::tasklet()
-    : impl_(new core::tasklet_impl(&core::scheduler::of_this_thread())) {}
+    : impl_(core::tasklet_impl::create(&core::scheduler::of_this_thread())) {}
 
 tasklet::tasklet(const tasklet& other) noexcept
     : impl_(core::add_ref(other.impl_)) {}
@@ -93,7 +93,7 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
     t.home = nullptr;
     t.slice.release();
   }
-  t.fn = std::move(fn);
+  t.fn.own(std::move(fn));
   t.args.reset();
   t.bomb = nullptr;
   t.nesting = 0;
@@ -106,6 +106,20 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
     }
   }
   return *this;
+}
+
+core::tasklet_impl* detail::tasklet_new_bound(std::size_t room,
+                                              callable_maker make,
+                                              void* source) {
+  core::tasklet_impl* t =
+      core::tasklet_impl::create(&core::scheduler::of_this_thread(), room);
+  try {
+    t->fn.own_in_room(make(t->room(), source));
+  } catch (...) {  // the function could not be moved or copied
+    core::tasklet_impl::destroy(t);
+    throw;
+  }
+  return t;
 }
 
 tasklet& tasklet::unbind() { return bind_callable(nullptr); }

@@ -8,11 +8,13 @@
 #define SLP_CORE_TASKLET_IMPL_HPP
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "core/context.hpp"
 #include "slp/channel.hpp"
@@ -31,8 +33,55 @@ struct eh_globals {
   unsigned int uncaught_exceptions = 0;
 };
 
+// callable_slot: owns a tasklet's callable, which is on the heap (bind())
+// or in the room allocated after the tasklet object (tasklet(fn)); bit 0
+// of the pointer says which.
+class callable_slot {
+ public:
+  callable_slot() = default;
+  callable_slot(const callable_slot&) = delete;
+  callable_slot& operator=(const callable_slot&) = delete;
+  ~callable_slot() { reset(); }
+
+  explicit operator bool() const noexcept { return bits_ != 0; }
+  detail::callable* operator->() const noexcept { return get(); }
+  [[nodiscard]] detail::callable* get() const noexcept {
+    return reinterpret_cast<detail::callable*>(bits_ & ~in_room);
+  }
+  void own(std::unique_ptr<detail::callable> c) noexcept {
+    reset();
+    bits_ = reinterpret_cast<std::uintptr_t>(c.release());
+  }
+  void own_in_room(detail::callable* c) noexcept {
+    reset();
+    bits_ = reinterpret_cast<std::uintptr_t>(c) | in_room;
+  }
+  // reset: destroys the callable (emptied first: its destructor runs user
+  // code); a callable in the room leaves its memory to the object.
+  void reset() noexcept {
+    const std::uintptr_t bits = std::exchange(bits_, 0);
+    detail::callable* c = reinterpret_cast<detail::callable*>(bits & ~in_room);
+    if ((bits & in_room) != 0) {
+      c->~callable();
+    } else {
+      delete c;
+    }
+  }
+
+ private:
+  static constexpr std::uintptr_t in_room = 1;
+  std::uintptr_t bits_ = 0;
+};
+
 struct tasklet_impl : context {
-  explicit tasklet_impl(scheduler* owner_scheduler);
+  // create: a new tasklet object followed by `room` bytes (for its
+  // callable, see room()), in one allocation; destroy: the reverse.
+  static tasklet_impl* create(scheduler* owner_scheduler, std::size_t room = 0);
+  static void destroy(tasklet_impl* t) noexcept;
+  // room: the bytes after the object, aligned as operator new aligns.
+  [[nodiscard]] void* room() noexcept;
+
+  explicit tasklet_impl(scheduler* owner_scheduler) noexcept;
   ~tasklet_impl();
 
   // The small fields come first: they fill the padding after
@@ -73,7 +122,7 @@ struct tasklet_impl : context {
   // thread has ended. Read by any thread; changed by bind_thread() and the
   // thread's end.
   std::atomic<scheduler*> owner;
-  std::unique_ptr<detail::callable> fn;
+  callable_slot fn;
   std::unique_ptr<detail::arguments> args;
   std::exception_ptr bomb;  // raised where the tasklet next resumes
   std::atomic<channel_state*> waiting_on{nullptr};  // while blocked

@@ -4,6 +4,8 @@
 // API.md §2 with its error and "nothing changed".
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -256,6 +258,80 @@ TEST_F(TaskletTest, MoveOnlyCallablesAndArgumentsWork) {
          std::make_unique<int>(5));
   u.run();
   EXPECT_EQ(got, 5);
+}
+
+// tasklet(fn) allocates the tasklet object and the callable together;
+// bind() puts the callable on the heap. Either way the function's captures
+// are destroyed exactly once: when the tasklet finishes, when it is bound
+// again or unbound, or with its last handle if it never ran.
+TEST_F(TaskletTest, TheFunctionsCapturesAreDestroyedExactlyOnce) {
+  const int before = counted::live;
+  {
+    tasklet finished{[c = counted("a")] {}};
+    EXPECT_EQ(counted::live, before + 1);
+    finished();
+    run();
+    EXPECT_EQ(counted::live, before);  // at its end; the handle remains
+  }
+  {
+    tasklet rebound{[c = counted("b")] {}};
+    rebound.bind([c = counted("c")] {});
+    EXPECT_EQ(counted::live, before + 1);  // the first one is gone
+    rebound.unbind();
+    EXPECT_EQ(counted::live, before);
+  }
+  {
+    tasklet never_run{[c = counted("d")] {}};
+    EXPECT_EQ(counted::live, before + 1);
+  }
+  EXPECT_EQ(counted::live, before);
+}
+
+// The callable of tasklet(fn) gets its type's alignment: up to what
+// operator new guarantees next to the tasklet object, beyond that on its
+// own.
+TEST_F(TaskletTest, TheFunctionKeepsItsAlignment) {
+  struct alignas(16) aligned16 {
+    unsigned char bytes[16];
+  };
+  struct alignas(64) aligned64 {
+    unsigned char bytes[64];
+  };
+  std::uintptr_t at16 = 1;
+  std::uintptr_t at64 = 1;
+  tasklet a{[w = aligned16{}, &at16]() mutable {
+    at16 = reinterpret_cast<std::uintptr_t>(&w);
+  }};
+  tasklet b{[w = aligned64{}, &at64]() mutable {
+    at64 = reinterpret_cast<std::uintptr_t>(&w);
+  }};
+  a();
+  b();
+  run();
+  EXPECT_EQ(at16 % 16, 0u);
+  EXPECT_EQ(at64 % 64, 0u);
+}
+
+// A function that cannot be copied into the tasklet: its exception, and
+// no tasklet left behind (nor a half-bound one).
+TEST_F(TaskletTest, AFunctionThatCannotBeCopiedLeavesNoTasklet) {
+  struct refuses_copy {
+    refuses_copy() = default;
+    refuses_copy(const refuses_copy&) {
+      throw std::runtime_error("copy refused");
+    }
+    void operator()() const {}
+  };
+  const refuses_copy fn;
+  const std::size_t live = core::tasklet_impl::live_count();
+  expect_error<std::runtime_error>([&] { tasklet t{fn}; }, "copy refused");
+  EXPECT_EQ(core::tasklet_impl::live_count(), live);
+  bool first_ran = false;
+  tasklet u{[&first_ran] { first_ran = true; }};
+  expect_error<std::runtime_error>([&] { u.bind(fn); }, "copy refused");
+  u();
+  u.run();
+  EXPECT_TRUE(first_ran);  // still bound to its first function
 }
 
 // --- B. bind / setup / insert / remove / run / switch_to ---

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -140,6 +141,26 @@ struct bound_call_of final : callable {
   std::tuple<A...> args;
 };
 
+// The constructor that takes a function allocates the tasklet object and
+// its callable together: make_callable_in<F> constructs the callable of
+// the function at `source` (F as the constructor deduced it) in the room
+// allocated for it, when its alignment is at most what operator new
+// guarantees.
+using callable_maker = callable* (*)(void* room, void* source);
+template <class F>
+callable* make_callable_in(void* room, void* source) {
+  using D = std::decay_t<F>;
+  auto& fn = *static_cast<std::remove_reference_t<F>*>(source);
+  return ::new (room) callable_of<D>(D(std::forward<F>(fn)));
+}
+template <class F>
+constexpr bool callable_fits_room =
+    alignof(callable_of<std::decay_t<F>>) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+// tasklet_new_bound: a new tasklet of the calling thread (not alive), with
+// `room` bytes after its object, where `make` constructs its callable.
+core::tasklet_impl* tasklet_new_bound(std::size_t room, callable_maker make,
+                                      void* source);
+
 }  // namespace detail
 
 class tasklet {
@@ -150,9 +171,7 @@ class tasklet {
   // not scheduled). `fn` may be move-only; its result is discarded.
   template <class F,
             class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, tasklet>>>
-  explicit tasklet(F&& fn) : tasklet() {
-    bind(std::forward<F>(fn));
-  }
+  explicit tasklet(F&& fn) : impl_(new_bound(std::forward<F>(fn))) {}
 
   tasklet(const tasklet& other) noexcept;
   tasklet(tasklet&& other) noexcept;
@@ -303,6 +322,21 @@ class tasklet {
   [[nodiscard]] core::tasklet_impl* impl() const noexcept { return impl_; }
 
  private:
+  // new_bound: what tasklet(fn) holds: one allocation for the object and
+  // the callable (bind() allocates the callable on its own).
+  template <class F>
+  static core::tasklet_impl* new_bound(F&& fn) {
+    if constexpr (detail::callable_fits_room<F>) {
+      return detail::tasklet_new_bound(
+          sizeof(detail::callable_of<std::decay_t<F>>),
+          &detail::make_callable_in<F>,
+          const_cast<void*>(static_cast<const void*>(std::addressof(fn))));
+    } else {
+      tasklet t;
+      t.bind(std::forward<F>(fn));
+      return std::exchange(t.impl_, nullptr);
+    }
+  }
   tasklet& bind_callable(std::unique_ptr<detail::callable> fn,
                          bool with_arguments = false);
   tasklet& setup_arguments(std::unique_ptr<detail::arguments> args,

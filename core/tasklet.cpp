@@ -294,12 +294,12 @@ bool tasklet::is_main() const noexcept {
   return impl_ != nullptr && impl_->is_main;
 }
 
-std::optional<tasklet> tasklet::prev() const {
+std::optional<tasklet> tasklet::prev() const noexcept {
   if (impl_ == nullptr || impl_->prev == nullptr) return std::nullopt;
   return tasklet(core::add_ref(impl_->prev));
 }
 
-std::optional<tasklet> tasklet::next() const {
+std::optional<tasklet> tasklet::next() const noexcept {
   if (impl_ == nullptr || impl_->next == nullptr) return std::nullopt;
   return tasklet(core::add_ref(impl_->next));
 }

@@ -372,6 +372,27 @@ TEST_F(TaskletTest, B17_BindingAScheduledTaskletFailsAndChangesNothing) {
   EXPECT_EQ(ran, 1) << "the original function is still bound";
 }
 
+// A blocked tasklet counts as scheduled (API.md §2.1): bind and unbind
+// fail, and it stays queued on its channel with its value.
+TEST_F(TaskletTest, B17_BindingABlockedTaskletFailsAndChangesNothing) {
+  channel<int> ch;
+  tasklet sender{[&] { ch.send(7); }};
+  sender();
+  run();
+  ASSERT_TRUE(sender.blocked());
+  const auto before = ring();
+  expect_error<error>([&] { sender.bind(&nop); }, "tasklet is scheduled");
+  expect_error<error>([&] { sender.unbind(); }, "tasklet is scheduled");
+  EXPECT_EQ(ring(), before);
+  EXPECT_TRUE(sender.blocked());
+  EXPECT_EQ(ch.balance(), 1);
+  ASSERT_TRUE(ch.queue().has_value());
+  EXPECT_EQ(*ch.queue(), sender);
+  EXPECT_EQ(ch.receive(), 7);
+  run();
+  EXPECT_FALSE(sender.alive());
+}
+
 TEST_F(TaskletTest, B18_BindingAStartedPausedTaskletFailsWithCState) {
   int destroyed = 0;
   struct raii {

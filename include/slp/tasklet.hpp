@@ -248,8 +248,8 @@ class tasklet {
   // current tasklet; slp::error for a tasklet of another thread.
   void switch_to();
 
-  // throw_exception: delivers `e` where the tasklet is suspended (see
-  // docs/API.md). pending == false switches to it now; pending == true makes
+  // throw_exception: delivers `e` where the tasklet is suspended (API.md
+  // §2.3). pending == false switches to it now; pending == true makes
   // it runnable and returns. slp::error for a dead or unbound tasklet,
   // except that slp::tasklet_exit to one is a no-op.
   void throw_exception(std::exception_ptr e, bool pending = false);
@@ -296,8 +296,8 @@ class tasklet {
   [[nodiscard]] bool is_main() const noexcept;
   // prev, next: the neighbours in the runnables ring or a channel's queue
   // (std::nullopt at the ends of a queue, or when not linked).
-  [[nodiscard]] std::optional<tasklet> prev() const;
-  [[nodiscard]] std::optional<tasklet> next() const;
+  [[nodiscard]] std::optional<tasklet> prev() const noexcept;
+  [[nodiscard]] std::optional<tasklet> next() const noexcept;
   // nesting_level: enclosing nesting_guard scopes plus enclosing slp::run()
   // calls of this tasklet.
   [[nodiscard]] int nesting_level() const noexcept;

@@ -305,23 +305,22 @@ void BM_ThreadLocalCounter(benchmark::State& state) {
 
 // --- many tasklets round-robin -----------------------------------------------
 
-// BM_SlpRoundRobin: `tasklets` tasklets plus a driver, all calling
-// schedule() in one ring on 8 execution stacks (the library's default
-// count); one iteration is one full round (tasklets + 1 switches). Past the
-// stack count every switch evicts a slice and restores another: the
+// round_robin: `count` tasklets plus a driver, all calling schedule() in
+// one ring on `stacks` execution stacks; one iteration is one full round
+// (count + 1 switches). Past the stack count every switch evicts a slice
+// and restores another: the
 // working set is the slices and tasklet objects of the whole ring. With
 // shuffled:0 the ring visits them in the order they were allocated, which
 // hardware prefetchers follow; with shuffled:1 the ring order is a random
 // permutation of the allocation order, as in a program whose tasklets
 // wake in no particular order.
-void BM_SlpRoundRobin(benchmark::State& state) {
-  const auto count = static_cast<std::size_t>(state.range(0));
-  const bool shuffled = state.range(1) != 0;
+void round_robin(benchmark::State& state, std::size_t count, bool shuffled,
+                 std::size_t stacks) {
   if (const std::string why_not = above_max_tasklets(count); !why_not.empty()) {
     skip(state, why_not);
     return;
   }
-  in_fresh_thread(state, bench_config(8), [&] {
+  in_fresh_thread(state, bench_config(stacks), [&] {
     bool stop = false;
     std::vector<tasklet> ring;
     ring.reserve(count);
@@ -347,6 +346,23 @@ void BM_SlpRoundRobin(benchmark::State& state) {
     state.counters["slice_bytes"] = static_cast<double>(slice);
   });
   count_per(state, "per_switch", static_cast<double>(count + 1));
+}
+
+// BM_SlpRoundRobin: 1 k to 1 M tasklets on 8 stacks (the default count).
+void BM_SlpRoundRobin(benchmark::State& state) {
+  round_robin(state, static_cast<std::size_t>(state.range(0)),
+              state.range(1) != 0, 8);
+}
+
+// BM_SlpStackCount: the measurement behind config::stack_count's default:
+// a round-robin of a few tasklets (plus the driver) on 1 to 16 execution
+// stacks. While tasklets + 1 <= stacks every tasklet stays resident and a
+// switch copies nothing; one more, and every switch saves and restores a
+// slice. docs/PERFORMANCE.md, "The default configuration", has the figures
+// and the choice.
+void BM_SlpStackCount(benchmark::State& state) {
+  round_robin(state, static_cast<std::size_t>(state.range(0)), false,
+              static_cast<std::size_t>(state.range(1)));
 }
 
 // --- baselines ---------------------------------------------------------------
@@ -439,6 +455,9 @@ BENCHMARK(BM_ThreadLocalCounter);
 BENCHMARK(BM_SlpRoundRobin)
     ->ArgNames({"tasklets", "shuffled"})
     ->ArgsProduct({{1000, 100000, 1000000}, {0, 1}});
+BENCHMARK(BM_SlpStackCount)
+    ->ArgNames({"tasklets", "stacks"})
+    ->ArgsProduct({{1, 3, 7, 15}, {1, 2, 4, 8, 16}});
 BENCHMARK(BM_FiberRoundRobin)
     ->ArgNames({"fibers"})
     ->Arg(1000)

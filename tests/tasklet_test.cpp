@@ -287,6 +287,22 @@ TEST_F(TaskletTest, TheFunctionsCapturesAreDestroyedExactlyOnce) {
   EXPECT_EQ(counted::live, before);
 }
 
+// A function's name is a callable too (stored as its pointer), with or
+// without parameters.
+int function_calls = 0;
+void count_call() { ++function_calls; }
+void add_to_calls(int n) { function_calls += n; }
+
+TEST_F(TaskletTest, AFunctionNameIsACallable) {
+  function_calls = 0;
+  tasklet a{count_call};
+  tasklet b{add_to_calls};
+  a();
+  b(41);
+  run();
+  EXPECT_EQ(function_calls, 42);
+}
+
 // The callable of tasklet(fn) gets its type's alignment: up to what
 // operator new guarantees next to the tasklet object, beyond that on its
 // own.

@@ -326,7 +326,9 @@ class tasklet {
   // the callable (bind() allocates the callable on its own).
   template <class F>
   static core::tasklet_impl* new_bound(F&& fn) {
-    if constexpr (detail::callable_fits_room<F>) {
+    if constexpr (std::is_function_v<std::remove_reference_t<F>>) {
+      return new_bound(&fn);  // a function: stored as its pointer
+    } else if constexpr (detail::callable_fits_room<F>) {
       return detail::tasklet_new_bound(
           sizeof(detail::callable_of<std::decay_t<F>>),
           &detail::make_callable_in<F>,

@@ -787,8 +787,8 @@ std::atomic<std::size_t> tasklet_impl::live{0};
 
 namespace {
 constexpr std::size_t room_offset =
-    (sizeof(tasklet_impl) + __STDCPP_DEFAULT_NEW_ALIGNMENT__ - 1) &
-    ~std::size_t{__STDCPP_DEFAULT_NEW_ALIGNMENT__ - 1};
+    (sizeof(tasklet_impl) + detail::room_alignment - 1) &
+    ~(detail::room_alignment - 1);
 }  // namespace
 
 tasklet_impl* tasklet_impl::create(scheduler* owner_scheduler,

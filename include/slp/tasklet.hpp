@@ -147,6 +147,7 @@ struct bound_call_of final : callable {
 // allocated for it, when its alignment is at most what operator new
 // guarantees.
 using callable_maker = callable* (*)(void* room, void* source);
+inline constexpr std::size_t room_alignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 template <class F>
 callable* make_callable_in(void* room, void* source) {
   using D = std::decay_t<F>;
@@ -155,7 +156,7 @@ callable* make_callable_in(void* room, void* source) {
 }
 template <class F>
 constexpr bool callable_fits_room =
-    alignof(callable_of<std::decay_t<F>>) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+    alignof(callable_of<std::decay_t<F>>) <= room_alignment;
 // tasklet_new_bound: a new tasklet of the calling thread (not alive), with
 // `room` bytes after its object, where `make` constructs its callable.
 core::tasklet_impl* tasklet_new_bound(std::size_t room, callable_maker make,

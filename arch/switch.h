@@ -30,6 +30,20 @@
  *     pushed the frame found there. The two functions resume each other's
  *     frames.
  *
+ *   void *slp_swap_sliced(void **save_sp, void *sp, void *value,
+ *                         struct slp_slices *slices);
+ *
+ *     slp_swap to a target whose frames were evicted from the stack we run
+ *     on, all in assembly: pushes the frame, copies our frames, [sp after
+ *     the push, slices->top), to slices->save_buffer and their size to
+ *     *slices->saved_size, stores the frame's address in *save_sp, installs
+ *     `sp`, copies the target's frames from slices->restore_buffer back to
+ *     [sp, slices->top) and returns `value` to them. The copies run above
+ *     the stack pointer. Our frames are copied only when their size is in
+ *     [save_min, save_max]; otherwise it returns `slices` at once, with
+ *     nothing changed but *saved_size, which tells the size they need.
+ *     Every size is a multiple of 16, at least 32.
+ *
  *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
  *
  *     writes, just below `stack_top` (rounded down to 16 bytes), a frame that
@@ -69,10 +83,31 @@
 /* Every stack pointer slp hands out or accepts is aligned to this. */
 #define SLP_STACK_ALIGN 16
 
+/* The offsets of struct slp_slices' fields, for the assembly. */
+#define SLP_SLICES_TOP 0
+#define SLP_SLICES_SAVE_BUFFER 8
+#define SLP_SLICES_SAVE_MIN 16
+#define SLP_SLICES_SAVE_MAX 24
+#define SLP_SLICES_SAVED_SIZE 32
+#define SLP_SLICES_RESTORE_BUFFER 40
+#define SLP_SLICES_WIDE 48
+
 #ifndef __ASSEMBLER__
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* What slp_swap_sliced copies (offsets above; core/ checks them). */
+struct slp_slices {
+  void *top;                  /* the top of the stack both contexts share */
+  void *save_buffer;          /* where our frames go */
+  size_t save_min, save_max;  /* the sizes save_buffer takes */
+  size_t *saved_size;         /* receives our frames' size */
+  const void *restore_buffer; /* the target's frames */
+  size_t wide;                /* x86-64: non-zero to copy with AVX */
+};
 
 typedef void *(*slp_switch_callback)(void *context, int op, void *sp);
 typedef void (*slp_entry_fn)(void *arg, void *result);
@@ -80,6 +115,8 @@ typedef void (*slp_entry_fn)(void *arg, void *result);
 void *slp_switch(slp_switch_callback cb, void *context);
 void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
 void *slp_swap(void **save_sp, void *sp, void *value);
+void *slp_swap_sliced(void **save_sp, void *sp, void *value,
+                      struct slp_slices *slices);
 
 #ifdef __cplusplus
 }

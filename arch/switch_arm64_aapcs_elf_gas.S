@@ -3,6 +3,9 @@
  *   void *slp_switch(slp_switch_callback cb, void *context);   x0, x1
  *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
  *                                                              x0, x1, x2
+ *   void *slp_swap(void **save_sp, void *sp, void *value);      x0, x1, x2
+ *   void *slp_swap_sliced(void **save_sp, void *sp, void *value,
+ *                         struct slp_slices *slices);          x0-x3
  * Register contract (arch/README.md has the full table):
  *   saved:     x19-x28, x29 (frame pointer), x30 (link register), sp,
  *              d8-d15 (the low 64 bits of v8-v15), FPCR (rounding, FZ, DN)
@@ -189,6 +192,70 @@ SLP_FUNCTION(slp_swap)
         msr     fpcr, x9
         b       .Lswap_fpcr_done
 SLP_END(slp_swap)
+
+
+/* copy_slice from, to, bytes: copies \bytes bytes (a multiple of 16) from
+   \from to \to, advancing both; \bytes ends at 0. 64 bytes a step, in two
+   pairs of q registers (v0-v3: caller-saved); nothing on the stack, so it
+   may write just above sp. */
+.macro copy_slice from, to, bytes
+        tbz     \bytes, #4, 1f
+        ldr     q0, [\from], #16
+        str     q0, [\to], #16
+        sub     \bytes, \bytes, #16
+1:      tbz     \bytes, #5, 2f
+        ldp     q0, q1, [\from], #32
+        stp     q0, q1, [\to], #32
+        sub     \bytes, \bytes, #32
+2:      cbz     \bytes, 4f
+3:      ldp     q0, q1, [\from], #32
+        ldp     q2, q3, [\from], #32
+        stp     q0, q1, [\to], #32
+        stp     q2, q3, [\to], #32
+        subs    \bytes, \bytes, #64
+        b.ne    3b
+4:
+.endm
+
+/* slp_swap_sliced(save_sp, sp, value, slices): slp_swap to a target whose
+ * frames were evicted from the stack we run on (switch.h). x0 save_sp,
+ * x1 sp, x2 value (kept), x3 slices; x9 top; x10 our FPCR; x11, x13 the
+ * ends of a copy; x12 bytes. */
+SLP_FUNCTION(slp_swap_sliced)
+        SLP_LANDING_PAD
+        push_frame x10                  /* x10 = our FPCR */
+        ldr     x9, [x3, #SLP_SLICES_TOP]
+        mov     x11, sp
+        sub     x12, x9, x11            /* x12 = our frames' size */
+        ldr     x13, [x3, #SLP_SLICES_SAVED_SIZE]
+        str     x12, [x13]
+        ldp     x13, x14, [x3, #SLP_SLICES_SAVE_MIN]
+        cmp     x12, x13
+        b.lo    .Lsliced_no_room
+        cmp     x12, x14
+        b.hi    .Lsliced_no_room
+        str     x11, [x0]
+        ldr     x13, [x3, #SLP_SLICES_SAVE_BUFFER]
+        copy_slice x11, x13, x12
+        mov     sp, x1                  /* now on the target's stack: same CFI */
+        sub     x12, x9, x1             /* x12 = the target's frames' size */
+        ldr     x13, [x3, #SLP_SLICES_RESTORE_BUFFER]
+        copy_slice x13, x1, x12
+        ldr     x9, [sp, #160]
+        cmp     x9, x10
+        b.ne    .Lsliced_load_fpcr      /* differs: rare */
+.Lsliced_fpcr_done:
+        mov     x0, x2
+        pop_frame_and_return
+
+.Lsliced_no_room:
+        mov     x0, x3
+        pop_frame_and_return
+
+.Lsliced_load_fpcr:
+        msr     fpcr, x9
+        b       .Lsliced_fpcr_done
+SLP_END(slp_swap_sliced)
 
 
 SLP_FUNCTION(slp_init_frame)

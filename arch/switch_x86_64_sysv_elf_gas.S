@@ -3,6 +3,9 @@
  *   void *slp_switch(slp_switch_callback cb, void *context);   rdi, rsi
  *   void *slp_init_frame(void *stack_top, slp_entry_fn entry, void *arg);
  *                                                              rdi, rsi, rdx
+ *   void *slp_swap(void **save_sp, void *sp, void *value);      rdi, rsi, rdx
+ *   void *slp_swap_sliced(void **save_sp, void *sp, void *value,
+ *                         struct slp_slices *slices);          rdi-rcx
  * Register contract (arch/README.md has the full table):
  *   saved:     rbx rbp r12 r13 r14 r15, MXCSR control bits, x87 control word
  *   not saved: rax rcx rdx rsi rdi r8-r11 (caller-saved), xmm/ymm/zmm
@@ -161,6 +164,124 @@ SLP_FUNCTION(slp_swap)
         load_fp_control
         jmp     .Lswap_fp_control_done
 SLP_END(slp_swap)
+
+
+/* copy_slice from, to, bytes, wide: copies \bytes bytes (a multiple of 16)
+   from \from to \to, advancing both; \bytes ends at 0. 64 bytes a step:
+   four 16-byte SSE moves, or with \wide=1 two 32-byte AVX moves (half the
+   stores; VEX-encoded throughout, so no SSE/AVX transition on Intel
+   cores). Uses xmm0-3 (caller-saved) and nothing on the stack, so it may
+   write just above rsp. */
+.macro copy_slice from, to, bytes, wide
+        testq   $16, \bytes
+        jz      1f
+.if \wide
+        vmovups (\from), %xmm0
+        vmovups %xmm0, (\to)
+.else
+        movups  (\from), %xmm0
+        movups  %xmm0, (\to)
+.endif
+        addq    $16, \from
+        addq    $16, \to
+        subq    $16, \bytes
+1:      testq   $32, \bytes
+        jz      2f
+.if \wide
+        vmovups (\from), %ymm0
+        vmovups %ymm0, (\to)
+.else
+        movups  (\from), %xmm0
+        movups  16(\from), %xmm1
+        movups  %xmm0, (\to)
+        movups  %xmm1, 16(\to)
+.endif
+        addq    $32, \from
+        addq    $32, \to
+        subq    $32, \bytes
+2:      testq   \bytes, \bytes
+        jz      4f
+3:
+.if \wide
+        vmovups (\from), %ymm0
+        vmovups 32(\from), %ymm1
+        vmovups %ymm0, (\to)
+        vmovups %ymm1, 32(\to)
+.else
+        movups  (\from), %xmm0
+        movups  16(\from), %xmm1
+        movups  32(\from), %xmm2
+        movups  48(\from), %xmm3
+        movups  %xmm0, (\to)
+        movups  %xmm1, 16(\to)
+        movups  %xmm2, 32(\to)
+        movups  %xmm3, 48(\to)
+.endif
+        addq    $64, \from
+        addq    $64, \to
+        subq    $64, \bytes
+        jnz     3b
+4:
+.endm
+
+/* sliced_copies wide: the body of slp_swap_sliced once our frames' size
+   (r10) fits: copy them out, switch, copy the target's in. */
+.macro sliced_copies wide
+        movq    %rsp, (%rdi)
+        movq    SLP_SLICES_SAVE_BUFFER(%rcx), %r11
+        movq    %rsp, %rdi              /* rdi = the copy's source */
+        copy_slice %rdi, %r11, %r10, \wide
+        movq    %rsi, %rsp              /* now on the target's stack: same CFI */
+        movq    %r9, %r10
+        subq    %rsp, %r10              /* r10 = the target's frames' size */
+        movq    SLP_SLICES_RESTORE_BUFFER(%rcx), %r11
+        copy_slice %r11, %rsi, %r10, \wide /* rsi = the copy's destination */
+.endm
+
+/* slp_swap_sliced(save_sp, sp, value, slices): slp_swap to a target whose
+ * frames were evicted from the stack we run on (switch.h). rdi save_sp,
+ * rsi sp, rdx value (kept), rcx slices; eax, r8d our FP control words;
+ * r9 top; r10 bytes; r11 the other end of a copy. */
+SLP_FUNCTION(slp_swap_sliced)
+        SLP_LANDING_PAD
+        push_frame
+        movq    SLP_SLICES_TOP(%rcx), %r9
+        movq    %r9, %r10
+        subq    %rsp, %r10              /* r10 = our frames' size */
+        movq    SLP_SLICES_SAVED_SIZE(%rcx), %r11
+        movq    %r10, (%r11)
+        cmpq    SLP_SLICES_SAVE_MIN(%rcx), %r10
+        jb      .Lsliced_no_room
+        cmpq    SLP_SLICES_SAVE_MAX(%rcx), %r10
+        ja      .Lsliced_no_room
+        movl    (%rsp), %eax            /* our FP control words, as slp_swap */
+        movzwl  4(%rsp), %r8d
+        cmpq    $0, SLP_SLICES_WIDE(%rcx)
+        jne     .Lsliced_wide
+        sliced_copies 0
+.Lsliced_copied:
+        xorl    (%rsp), %eax
+        andl    $MXCSR_CONTROL_BITS, %eax
+        xorw    4(%rsp), %r8w
+        orw     %r8w, %ax
+        jnz     .Lsliced_load_fp_control /* they differ: rare */
+.Lsliced_fp_control_done:
+        movq    %rdx, %rax
+        pop_frame_and_return
+
+.Lsliced_no_room:
+        movq    %rcx, %rax
+        pop_frame_and_return
+
+.Lsliced_wide:
+        sliced_copies 1
+        vzeroupper
+        jmp     .Lsliced_copied
+
+.Lsliced_load_fp_control:
+        load_fp_control
+        jmp     .Lsliced_fp_control_done
+SLP_END(slp_swap_sliced)
 
 
 SLP_FUNCTION(slp_init_frame)

@@ -5,11 +5,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "slp/errors.hpp"
 
@@ -21,6 +24,15 @@ static_assert(SLP_FRAME_SIZE % SLP_STACK_ALIGN == 0,
               "the switch frame keeps the stack aligned");
 static_assert(SLP_SWITCH_SAVE == 0 && SLP_SWITCH_RESTORE == 1,
               "core/ and arch/ agree on the switch steps");
+static_assert(offsetof(slp_slices, top) == SLP_SLICES_TOP &&
+                  offsetof(slp_slices, save_buffer) == SLP_SLICES_SAVE_BUFFER &&
+                  offsetof(slp_slices, save_min) == SLP_SLICES_SAVE_MIN &&
+                  offsetof(slp_slices, save_max) == SLP_SLICES_SAVE_MAX &&
+                  offsetof(slp_slices, saved_size) == SLP_SLICES_SAVED_SIZE &&
+                  offsetof(slp_slices, restore_buffer) ==
+                      SLP_SLICES_RESTORE_BUFFER &&
+                  offsetof(slp_slices, wide) == SLP_SLICES_WIDE,
+              "core/ and arch/ agree on struct slp_slices");
 
 namespace {
 
@@ -157,6 +169,7 @@ void stack_engine::validate(const config& cfg) {
 stack_engine::stack_engine(const config& cfg, context::body_fn body)
     : cfg_(cfg), body_(body) {
   validate(cfg);
+  slices_.wide = stack_slice::wide_moves() ? 1 : 0;
   const std::size_t page = page_size();
   cfg_.stack_size = (cfg.stack_size + page - 1) / page * page;
   stacks_.reserve(cfg_.stack_count);
@@ -223,6 +236,12 @@ bool stack_engine::transfer_by_slices(context& from, context& to,
     return transfer_to_fresh(from, to, value);
   }
   if (to.home != from.home) return switch_across(from, to, value);
+#if !defined(SLP_TSAN) && !defined(SLP_ASAN)  // sanitizers: see the header
+  if (to.home != nullptr && to.state == context::status::suspended &&
+      to.slice.size() <= in_place_max) {
+    return switch_in_place(from, to, value);
+  }
+#endif
   return switch_by_slices(from, to, value);
 }
 
@@ -285,6 +304,66 @@ void stack_engine::place_frames(context& to) noexcept {
     to.slice.restore(sp);
   }
   home.resident = &to;
+}
+
+bool stack_engine::switch_in_place(context& from, context& to,
+                                   void* value) noexcept {
+  execution_stack& home = *to.home;
+  slices_.top = home.top();
+  offer_buffer(from.slice);
+  slices_.restore_buffer = to.slice.data_;
+  restored_size_ = std::exchange(to.slice.size_, 0);
+  from.state = context::status::suspended;
+  to.state = context::status::running;
+  home.resident = &to;
+  from_ = &from;
+  to_ = &to;
+  value_ = value;
+  ++slp_switch_count;
+  return swap_in_place();
+}
+
+bool stack_engine::swap_in_place() noexcept {
+  // Only `this` is kept across the switch (our frames are in the slice).
+  for (;;) {
+    void* fake_stack = nullptr;
+    start_switch_annotations(*from_, *to_, &fake_stack);
+    const bool switched =
+        slp_swap_sliced(&from_->sp, to_->sp, value_, &slices_) != &slices_;
+    sanitizer::finish_switch(fake_stack);  // resumed, or still here
+    if (switched) return true;
+    const refit result = refit_buffer();
+    if (result != refit::done) return undo_in_place(result == refit::too_large);
+  }
+}
+
+stack_engine::refit stack_engine::refit_buffer() noexcept {
+  // slp_swap_sliced refused our frames: our buffer does not suit the size
+  // they need, which it left in our slice's size.
+  stack_slice& ours = from_->slice;
+  const std::size_t needed = std::exchange(ours.size_, 0);
+  if (needed > in_place_max) return refit::too_large;
+  if (!ours.reserve(needed)) return refit::no_memory;
+  offer_buffer(ours);
+  return refit::done;
+}
+
+void stack_engine::offer_buffer(stack_slice& ours) noexcept {
+  slices_.save_buffer = ours.data_;
+  slices_.save_min = ours.smallest_kept();
+  slices_.save_max = std::min(ours.capacity_, in_place_max);
+  slices_.saved_size = &ours.size_;
+}
+
+bool stack_engine::undo_in_place(bool general) noexcept {
+  context& from = *from_;
+  context& to = *to_;
+  --slp_switch_count;
+  to.slice.size_ = restored_size_;
+  to.home->resident = &from;
+  to.state = context::status::suspended;
+  from.state = context::status::running;
+  return general && switch_by_slices(from, to, value_);
 }
 
 bool stack_engine::switch_by_slices(context& from, context& to,

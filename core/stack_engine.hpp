@@ -106,9 +106,19 @@ class stack_engine {
   // - switch_across: `to`'s home is not the stack we run on: save the
   //   tasklet resident there and place `to`'s frames from here, then
   //   slp_swap, as to a resident target.
-  // - switch_by_slices: `to`'s home is our own stack, so our frames can be
-  //   saved only once we have stopped: slp_switch and its SAVE and RESTORE
-  //   callbacks.
+  // - switch_in_place: `to`'s home is our own stack, and both slices are
+  //   at most in_place_max bytes: slp_swap_sliced copies ours out and
+  //   `to`'s in, in assembly; it refits our buffer when slp_swap_sliced
+  //   refuses, and hands frames over in_place_max to switch_by_slices.
+  //   Not in sanitizer builds, which take switch_by_slices: there TSan
+  //   reported races between a thread's main and its tasklets
+  //   (ArchSwitchTest's slicing ring), and ASan a stale redzone in a frame
+  //   entered after an in-place switch (FaultTest's slice growth), that
+  //   are not yet understood. (slp_swap_sliced itself is tested under
+  //   ASan by ArchSwitchTest.)
+  // - switch_by_slices: the same case otherwise: our frames can be saved
+  //   only once we have stopped: slp_switch and its SAVE and RESTORE
+  //   callbacks, which can allocate.
   // Each keeps only `this` across the switch, so that the frames (in the
   // slice of every tasklet that switched this way) are as small as they
   // can be.
@@ -117,8 +127,28 @@ class stack_engine {
                                            void* value) noexcept;
   [[gnu::noinline]] bool switch_across(context& from, context& to,
                                        void* value) noexcept;
+  [[gnu::noinline]] bool switch_in_place(context& from, context& to,
+                                         void* value) noexcept;
+  // swap_in_place: switch_in_place's switch, once from_, to_, value_ and
+  // slices_ say what to do.
+  [[gnu::noinline]] bool swap_in_place() noexcept;
+  // offer_buffer: slices_ offers `ours`'s buffer to slp_swap_sliced.
+  void offer_buffer(stack_slice& ours) noexcept;
+  // refit_buffer: after slp_swap_sliced refused our frames, refits our
+  // buffer to the size they need, unless they are too large for
+  // switch_in_place or there is no memory.
+  enum class refit : std::uint8_t { done, too_large, no_memory };
+  [[gnu::noinline]] refit refit_buffer() noexcept;
+  // undo_in_place: switch_in_place gives up and undoes what it did; then,
+  // if `general` (our frames are too large for it), returns what
+  // switch_by_slices does, else false (no memory for our frames).
+  [[gnu::noinline]] bool undo_in_place(bool general) noexcept;
   [[gnu::noinline]] bool switch_by_slices(context& from, context& to,
                                           void* value) noexcept;
+  // The largest slice switch_in_place copies. Measured against the
+  // callbacks' memcpy (docs/PERFORMANCE.md, "Slicing in place"): faster up
+  // to ~0.5 KiB, even at ~1.3 KiB, 6 % slower at ~4.3 KiB.
+  static constexpr std::size_t in_place_max = 2048;
   // evict: saves the slice of the tasklet resident on `home`, if any, which
   // then is resident no more; false (nothing changed) without memory.
   bool evict(execution_stack& home) noexcept;
@@ -146,6 +176,8 @@ class stack_engine {
   context* from_ = nullptr;
   context* to_ = nullptr;
   void* value_ = nullptr;
+  slp_slices slices_{};  // switch_in_place's request to slp_swap_sliced
+  std::size_t restored_size_ = 0;  // what to_'s slice held before it
   bool save_failed_ = false;
   // The thread's own stack, for the ASan fiber annotations.
   void* thread_stack_bottom_ = nullptr;

@@ -60,11 +60,19 @@ void stack_slice::copy(std::byte* to, const std::byte* from,
   std::memcpy(to, from, size);
 }
 
+bool stack_slice::wide_moves() noexcept {
+#if defined(__x86_64__)
+  return has_avx2;
+#else
+  return false;
+#endif
+}
+
 void* (*stack_slice::allocate)(std::size_t) noexcept = &system_allocate;
 
 stack_slice::~stack_slice() { release(); }
 
-bool stack_slice::save(const std::byte* from, std::size_t size) noexcept {
+bool stack_slice::reserve(std::size_t size) noexcept {
   if (size > capacity_ || capacity_ - size > slack_limit(size)) {
     const std::size_t fitted = (size + granule - 1) / granule * granule;
     auto* fresh = static_cast<std::byte*>(allocate(fitted));
@@ -73,6 +81,11 @@ bool stack_slice::save(const std::byte* from, std::size_t size) noexcept {
     data_ = fresh;
     capacity_ = fitted;
   }
+  return true;
+}
+
+bool stack_slice::save(const std::byte* from, std::size_t size) noexcept {
+  if (!reserve(size)) return false;
   // The slice holds frames that are not running; under ASan their redzones
   // are still poisoned.
   sanitizer::unpoison(from, size);

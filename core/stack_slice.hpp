@@ -28,6 +28,10 @@ class stack_slice {
   // save: copies [from, from + size) into the buffer. Returns false, with
   // the slice unchanged, when a larger buffer cannot be allocated.
   [[nodiscard]] bool save(const std::byte* from, std::size_t size) noexcept;
+  // reserve: makes the buffer one that save() would copy `size` bytes into
+  // without reallocating (its contents are lost). False, with the slice
+  // unchanged, when it cannot be allocated. For an empty slice only.
+  [[nodiscard]] bool reserve(std::size_t size) noexcept;
   // restore: copies the saved bytes to `to` and marks the slice empty; the
   // buffer is kept for the next save.
   void restore(std::byte* to) noexcept;
@@ -44,11 +48,22 @@ class stack_slice {
   // loop is faster on x86-64 (core/stack_slice.cpp).
   static void copy(std::byte* to, const std::byte* from,
                    std::size_t size) noexcept;
+  // wide_moves: whether x86-64 AVX moves may copy slices (this CPU and OS
+  // support them); false elsewhere.
+  [[nodiscard]] static bool wide_moves() noexcept;
 
   // slack_limit: the most unused bytes a buffer may keep for a slice of
   // `size` bytes before it is reallocated to fit.
   static constexpr std::size_t slack_limit(std::size_t size) noexcept {
     return 256 + size / 8;
+  }
+  // smallest_kept: the smallest size save() copies into the buffer it has
+  // (capacity() is the largest): capacity - s <= 256 + s/8 holds from
+  // s = d - d/9 on, with d = capacity - 256.
+  [[nodiscard]] std::size_t smallest_kept() const noexcept {
+    if (capacity_ <= 256) return 0;
+    const std::size_t d = capacity_ - 256;
+    return d - d / 9;
   }
   // The allocation granule of slice buffers.
   static constexpr std::size_t granule = 16;
@@ -58,6 +73,10 @@ class stack_slice {
   static void* (*allocate)(std::size_t bytes) noexcept;
 
  private:
+  // The engine's assembly path (slp_swap_sliced) saves into the buffer and
+  // sets the size itself.
+  friend class stack_engine;
+
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;

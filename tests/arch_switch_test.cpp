@@ -345,6 +345,140 @@ TEST(ArchSwitchTest, SwapAndSwitchResumeEachOthersFrames) {
             (std::vector<void*>{&g.tokens[0], &g.tokens[2], &g.tokens[4]}));
 }
 
+// slp_swap_sliced: two contexts, a and b, share one stack and take turns
+// on it. Each switch between them copies the outgoing frames out to that
+// context's buffer and the incoming ones back in; each side keeps a block
+// of its own on the stack and checks it after every turn. With `wide`, the
+// x86-64 copies use AVX.
+struct sliced_game {
+  static constexpr std::size_t room = 4096;
+  std::unique_ptr<unsigned char[]> stack{new unsigned char[64 * 1024]};
+  unsigned char* top = nullptr;
+  std::size_t wide = 0;
+  void* main_sp = nullptr;
+  void* sp[2] = {};  // a's, b's
+  std::vector<unsigned char> buffer[2]{std::vector<unsigned char>(room),
+                                       std::vector<unsigned char>(room)};
+  std::size_t saved[2] = {};
+  int tokens[11] = {};  // the value handed over at turn i
+  std::vector<std::string> trace;
+  std::vector<std::string> faults;
+  // b's refused switch: what it returned, the size it reported, the sp
+  // and a's buffer after it.
+  bool refusal_returned_slices = false;
+  std::size_t refused_size = 0;
+  void* sp_after_refusal = &sp;
+  bool buffer_kept = false;
+
+  // request: the slices for a switch from `me` to the other side. Under
+  // ASan, where the other side's frames go must be unpoisoned first, as the
+  // engine does: our frames' redzones are there.
+  slp_slices request(int me) {
+    auto* other_sp = static_cast<unsigned char*>(sp[1 - me]);
+    core::sanitizer::unpoison(other_sp,
+                              static_cast<std::size_t>(top - other_sp));
+    slp_slices s{};
+    s.top = top;
+    s.save_buffer = buffer[me].data();
+    s.save_min = 0;
+    s.save_max = room;
+    s.saved_size = &saved[me];
+    s.restore_buffer = buffer[1 - me].data();
+    s.wide = wide;
+    return s;
+  }
+
+  // resumed: `me` got `value` at turn `turn`; checks it, and that the
+  // other side's saved size is its frames' size.
+  void resumed(int me, void* value, int turn) {
+    const std::string who(1, static_cast<char>('a' + me));
+    if (value != &tokens[turn]) faults.push_back(who + " got a wrong value");
+    const auto* other_sp = static_cast<unsigned char*>(sp[1 - me]);
+    if (saved[1 - me] != static_cast<std::size_t>(top - other_sp)) {
+      faults.push_back(who + ": the saved size is not the frames' size");
+    }
+  }
+};
+
+template <int Me>
+[[noreturn]] void sliced_side(void* arg, void*) {
+  auto& g = *static_cast<sliced_game*>(arg);
+  const std::string me(1, static_cast<char>('a' + Me));
+  volatile unsigned char block[Me == 0 ? 200 : 300];
+  for (auto& b : block) b = static_cast<unsigned char>(0xa0 + Me);
+  const auto check = [&] {
+    for (auto& b : block) {
+      if (b != 0xa0 + Me) {
+        g.faults.push_back(me + "'s block changed");
+        return;
+      }
+    }
+  };
+  int turn = 1;
+  if (Me == 0) {
+    // Back to main, which evicts a by hand and starts b; b's first turn
+    // resumes a.
+    g.resumed(Me, slp_swap(&g.sp[0], g.main_sp, nullptr), 1);
+    turn = 2;
+  } else {
+    // A refused switch first: b's frames do not fit; nothing happens.
+    const std::vector<unsigned char> before = g.buffer[1];
+    slp_slices too_small = g.request(1);
+    too_small.save_max = 32;
+    g.refusal_returned_slices =
+        slp_swap_sliced(&g.sp[1], g.sp[0], nullptr, &too_small) == &too_small;
+    g.refused_size = g.saved[1];
+    g.sp_after_refusal = g.sp[1];
+    g.buffer_kept = g.buffer[1] == before;
+  }
+  for (; turn <= 9; turn += 2) {
+    check();
+    g.trace.push_back(me + std::to_string(turn));
+    slp_slices s = g.request(Me);
+    g.resumed(Me, slp_swap_sliced(&g.sp[Me], g.sp[1 - Me], &g.tokens[turn], &s),
+              turn + 1);
+  }
+  check();
+  slp_swap(&g.sp[Me], g.main_sp, nullptr);  // a, after turn 9
+  std::abort();                             // never resumed
+}
+
+void play_sliced(std::size_t wide) {
+  sliced_game g;
+  g.wide = wide;
+  g.top = g.stack.get() + 64 * 1024;
+  // a runs first and comes back; main evicts its frames as the engine
+  // would, and scribbles where they were.
+  slp_swap(&g.main_sp, slp_init_frame(g.top, &sliced_side<0>, &g), nullptr);
+  auto* a_sp = static_cast<unsigned char*>(g.sp[0]);
+  const auto a_size = static_cast<std::size_t>(g.top - a_sp);
+  core::sanitizer::unpoison(a_sp, a_size);  // a's redzones, under ASan
+  std::memcpy(g.buffer[0].data(), a_sp, a_size);
+  std::memset(a_sp, 0xee, a_size);
+  // b starts on the same stack; a comes back here after turn 9.
+  slp_swap(&g.main_sp, slp_init_frame(g.top, &sliced_side<1>, &g), nullptr);
+
+  EXPECT_TRUE(g.refusal_returned_slices);
+  EXPECT_EQ(g.sp_after_refusal, nullptr) << "the refusal stored an sp";
+  EXPECT_TRUE(g.buffer_kept) << "the refusal wrote b's buffer";
+  // What it reported: b's frames, its block and a switch frame at least.
+  EXPECT_GE(g.refused_size, 300u + SLP_FRAME_SIZE);
+  EXPECT_LT(g.refused_size, sliced_game::room);
+  EXPECT_EQ(g.refused_size % SLP_STACK_ALIGN, 0u);
+  EXPECT_EQ(g.trace, (std::vector<std::string>{"b1", "a2", "b3", "a4", "b5",
+                                               "a6", "b7", "a8", "b9"}));
+  EXPECT_EQ(g.faults, std::vector<std::string>{});
+}
+
+TEST(ArchSwitchTest, SwapSlicedCopiesBothSlices) { play_sliced(0); }
+
+#if defined(__x86_64__)
+TEST(ArchSwitchTest, SwapSlicedCopiesBothSlicesWithAvx) {
+  if (__builtin_cpu_supports("avx") == 0) GTEST_SKIP() << "no AVX here";
+  play_sliced(1);
+}
+#endif
+
 TEST(ArchSwitchTest, InitFrameIsAlignedAndBelowTop) {
   alignas(16) static unsigned char stack[4096];
   unsigned char* top = stack + sizeof stack - 8;  // deliberately misaligned

@@ -83,6 +83,63 @@ TEST_F(FaultTest, FailedSliceSaveInScheduleIsACleanBadAlloc) {
   });
 }
 
+// Between two tasklets that have both run on the only stack, a switch
+// copies both slices in assembly (stack_engine::switch_in_place), and
+// refits a buffer only when the slice outgrew it. A tasklet whose slice
+// grew, with no memory for the larger buffer: bad_alloc and nothing
+// changed; then, with memory, it switches.
+[[gnu::noinline]] void schedule_deeper(trace& log, int failures,
+                                       std::vector<std::uint64_t>& ring_before,
+                                       std::vector<std::uint64_t>& ring_after) {
+  volatile unsigned char block[512];  // the slice grows by this
+  for (auto& b : block) b = 0x5a;
+  ring_before = ring();
+  {
+    allocation_failures fail(failures);
+    try {
+      schedule();
+      log.push_back("a: switched");
+    } catch (const std::bad_alloc&) {
+      log.push_back("a: bad_alloc");
+      ring_after = ring();
+    }
+  }
+  for (auto& b : block) {
+    if (b != 0x5a) {
+      log.push_back("a: block changed");
+      break;
+    }
+  }
+}
+
+TEST_F(FaultTest, FailedSliceGrowthBetweenTwoTaskletsIsACleanBadAlloc) {
+  on_one_stack([] {
+    trace log;
+    std::vector<std::uint64_t> ring_before, ring_after, unused;
+    tasklet b{[&] {
+      for (int i = 0; i < 3; ++i) {
+        log.push_back("b " + std::to_string(i));
+        schedule();
+      }
+    }};
+    tasklet a{[&] {
+      schedule();  // b runs, and both have a slice on the heap
+      schedule_deeper(log, 1, ring_before, ring_after);
+      EXPECT_EQ(ring_after, ring_before) << "the runnables are as they were";
+      EXPECT_GT(b.stack_bytes(), 0u) << "b is still evicted";
+      schedule_deeper(log, 0, ring_before, unused);
+      log.push_back("a ends");
+    }};
+    a();
+    b();
+    run();
+    EXPECT_EQ(log, (trace{"b 0", "a: bad_alloc", "b 1", "a: switched", "a ends",
+                          "b 2"}));
+    EXPECT_FALSE(a.alive());
+    EXPECT_FALSE(b.alive());
+  });
+}
+
 // The same from main, which runs on the thread's stack: starting a tasklet
 // whose home holds a parked one saves that one's slice before the switch
 // (stack_engine::switch_across). When that fails, main gets bad_alloc and

@@ -251,6 +251,64 @@ TEST(StackSliceTest, SteadyPingPongReusesSliceBuffers) {
   }
 }
 
+// The same between two fibers that switch to each other: every switch
+// copies both slices in assembly (switch_in_place), into the same buffers.
+TEST(StackSliceTest, SteadyPingPongBetweenFibersReusesSliceBuffers) {
+  core::stack_engine engine(stacks(1), fiber::body);
+  core::context main;
+  make_running(main);
+  fiber* peer[2] = {};
+  const std::byte* buffers[2] = {};
+  int changed = 0;
+  auto body = [&](int me) {
+    return [&, me](fiber& self) {
+      for (int i = 0; i < 100; ++i) {
+        if (i == 3) buffers[1 - me] = peer[1 - me]->slice.data();
+        if (i > 3 && peer[1 - me]->slice.data() != buffers[1 - me]) ++changed;
+        self.switch_to(*peer[1 - me]);
+      }
+    };
+  };
+  fiber a(engine, main, body(0));
+  fiber b(engine, main, body(1));
+  peer[0] = &a;
+  peer[1] = &b;
+  a.after = &main;
+  b.after = &main;
+  engine.transfer(main, a);
+  ASSERT_NE(buffers[0], nullptr);
+  ASSERT_NE(buffers[1], nullptr);
+  EXPECT_EQ(changed, 0);
+}
+
+// smallest_kept is the least size save() copies into the buffer it has.
+TEST(StackSliceTest, SmallestKeptIsTheLeastSizeThatKeepsTheBuffer) {
+  std::vector<std::byte> bytes(8 * 1024, std::byte{1});
+  for (std::size_t capacity = 16; capacity <= bytes.size(); capacity += 16) {
+    core::stack_slice slice;
+    ASSERT_TRUE(slice.save(bytes.data(), capacity));
+    ASSERT_EQ(slice.capacity(), capacity);
+    const std::size_t least = slice.smallest_kept();
+    const auto kept = [&](std::size_t size) {
+      return capacity - size <= core::stack_slice::slack_limit(size);
+    };
+    ASSERT_TRUE(kept(least)) << capacity;
+    if (least > 0) {
+      ASSERT_FALSE(kept(least - 1)) << capacity;
+    }
+    // and save() agrees, on both sides of it
+    slice.restore(bytes.data());
+    ASSERT_TRUE(slice.save(bytes.data(), least));
+    EXPECT_EQ(slice.capacity(), capacity) << capacity;
+    if (least >= 16) {
+      core::stack_slice other;
+      ASSERT_TRUE(other.save(bytes.data(), capacity));
+      ASSERT_TRUE(other.save(bytes.data(), least - 16));
+      EXPECT_NE(other.capacity(), capacity) << capacity;
+    }
+  }
+}
+
 // A saved buffer much larger than the slice is given back: bounded slack.
 TEST(StackSliceTest, ShrinksAfterADeepExcursion) {
   core::stack_slice slice;

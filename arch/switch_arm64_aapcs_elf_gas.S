@@ -135,6 +135,18 @@
         .cfi_restore_state
 .endm
 
+/* resume_with value: on the target's stack, writes its FPCR if it differs
+   from ours (x10), and returns \value to whoever pushed the frame. */
+.macro resume_with value
+        ldr     x9, [sp, #160]
+        cmp     x9, x10
+        b.ne    1f                      /* differs: rare */
+2:      mov     x0, \value
+        pop_frame_and_return
+1:      msr     fpcr, x9
+        b       2b
+.endm
+
 SLP_FUNCTION(slp_switch)
         SLP_LANDING_PAD
         push_frame x21                  /* x21 = our FPCR, kept */
@@ -181,16 +193,7 @@ SLP_FUNCTION(slp_swap)
         mov     x9, sp
         str     x9, [x0]
         mov     sp, x1                  /* now on the target's stack: same CFI */
-        ldr     x9, [sp, #160]
-        cmp     x9, x10
-        b.ne    .Lswap_load_fpcr        /* differs: rare */
-.Lswap_fpcr_done:
-        mov     x0, x2
-        pop_frame_and_return
-
-.Lswap_load_fpcr:
-        msr     fpcr, x9
-        b       .Lswap_fpcr_done
+        resume_with x2
 SLP_END(slp_swap)
 
 
@@ -241,20 +244,11 @@ SLP_FUNCTION(slp_swap_sliced)
         sub     x12, x9, x1             /* x12 = the target's frames' size */
         ldr     x13, [x3, #SLP_SLICES_RESTORE_BUFFER]
         copy_slice x13, x1, x12
-        ldr     x9, [sp, #160]
-        cmp     x9, x10
-        b.ne    .Lsliced_load_fpcr      /* differs: rare */
-.Lsliced_fpcr_done:
-        mov     x0, x2
-        pop_frame_and_return
+        resume_with x2
 
 .Lsliced_no_room:
         mov     x0, x3
         pop_frame_and_return
-
-.Lsliced_load_fpcr:
-        msr     fpcr, x9
-        b       .Lsliced_fpcr_done
 SLP_END(slp_swap_sliced)
 
 

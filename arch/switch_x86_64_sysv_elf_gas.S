@@ -90,6 +90,29 @@
         fldcw   4(%rsp)
 .endm
 
+/* read_fp_control: eax, r8d = our FP control words, from the frame just
+   pushed, each read with its store's size (an 8-byte load over the two
+   stores would miss store forwarding and stall). */
+.macro read_fp_control
+        movl    (%rsp), %eax
+        movzwl  4(%rsp), %r8d
+.endm
+
+/* resume_with value: on the target's stack, installs its FP control words
+   if they differ from ours (eax, r8d: read_fp_control), and returns \value
+   to whoever pushed the frame. */
+.macro resume_with value
+        xorl    (%rsp), %eax
+        andl    $MXCSR_CONTROL_BITS, %eax
+        xorw    4(%rsp), %r8w
+        orw     %r8w, %ax
+        jnz     1f                      /* they differ: rare */
+2:      movq    \value, %rax
+        pop_frame_and_return
+1:      load_fp_control
+        jmp     2b
+.endm
+
 SLP_FUNCTION(slp_switch)
         SLP_LANDING_PAD
         push_frame
@@ -147,22 +170,10 @@ SLP_END(slp_switch)
 SLP_FUNCTION(slp_swap)
         SLP_LANDING_PAD
         push_frame
-        movl    (%rsp), %ecx            /* ecx, r8d = our FP control words, */
-        movzwl  4(%rsp), %r8d           /* each read with the store's size  */
+        read_fp_control
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp              /* now on the target's stack: same CFI */
-        xorl    (%rsp), %ecx
-        andl    $MXCSR_CONTROL_BITS, %ecx
-        xorw    4(%rsp), %r8w
-        orw     %r8w, %cx
-        jnz     .Lswap_load_fp_control  /* they differ: rare */
-.Lswap_fp_control_done:
-        movq    %rdx, %rax
-        pop_frame_and_return
-
-.Lswap_load_fp_control:
-        load_fp_control
-        jmp     .Lswap_fp_control_done
+        resume_with %rdx
 SLP_END(slp_swap)
 
 
@@ -254,20 +265,12 @@ SLP_FUNCTION(slp_swap_sliced)
         jb      .Lsliced_no_room
         cmpq    SLP_SLICES_SAVE_MAX(%rcx), %r10
         ja      .Lsliced_no_room
-        movl    (%rsp), %eax            /* our FP control words, as slp_swap */
-        movzwl  4(%rsp), %r8d
+        read_fp_control
         cmpq    $0, SLP_SLICES_WIDE(%rcx)
         jne     .Lsliced_wide
         sliced_copies 0
 .Lsliced_copied:
-        xorl    (%rsp), %eax
-        andl    $MXCSR_CONTROL_BITS, %eax
-        xorw    4(%rsp), %r8w
-        orw     %r8w, %ax
-        jnz     .Lsliced_load_fp_control /* they differ: rare */
-.Lsliced_fp_control_done:
-        movq    %rdx, %rax
-        pop_frame_and_return
+        resume_with %rdx
 
 .Lsliced_no_room:
         movq    %rcx, %rax
@@ -277,10 +280,6 @@ SLP_FUNCTION(slp_swap_sliced)
         sliced_copies 1
         vzeroupper
         jmp     .Lsliced_copied
-
-.Lsliced_load_fp_control:
-        load_fp_control
-        jmp     .Lsliced_fp_control_done
 SLP_END(slp_swap_sliced)
 
 

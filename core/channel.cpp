@@ -36,8 +36,8 @@ const char* operation_name(int direction) {
 // queue changes; the runnables change after the lock is released. Kept
 // small: both outcomes are tail calls.
 void scheduler::channel_action(channel_state& ch, int direction,
-                               const detail::value_ops& ops, void* value,
-                               const std::exception_ptr* exception, void* out) {
+                               const detail::value_ops& ops, void* data,
+                               const std::exception_ptr* exception) {
   if (in_hook_) refuse_inside_hook(direction);
   drain_incoming();
   if (published_hooks.load(std::memory_order_acquire) != nullptr) {
@@ -48,18 +48,18 @@ void scheduler::channel_action(channel_state& ch, int direction,
   ch.lock.lock();
   const int balance = ch.balance.load(std::memory_order_relaxed);
   if (direction > 0 ? balance < 0 : balance > 0) {
-    hand_off(ch, direction, ops, value, exception, out);
+    hand_off(ch, direction, ops, data, exception);
     return;
   }
-  wait_on(ch, direction, ops, value, exception, out);
+  wait_on(ch, direction, ops, data, exception);
 }
 
 // wait_on: nobody waits on `ch` (whose lock the caller holds) for the
 // running tasklet: it blocks there, a sender with its value in its
 // mailbox, until a partner arrives; a receiver then takes its mail.
 void scheduler::wait_on(channel_state& ch, int direction,
-                        const detail::value_ops& ops, void* value,
-                        const std::exception_ptr* exception, void* out) {
+                        const detail::value_ops& ops, void* data,
+                        const std::exception_ptr* exception) {
   const bool sending = direction > 0;
   const char* op = operation_name(direction);
   tasklet_impl& self = *running_;
@@ -78,7 +78,7 @@ void scheduler::wait_on(channel_state& ch, int direction,
       if (exception != nullptr) {
         self.put_mail_exception(*exception);
       } else {
-        ops.put(self.mail, value);
+        ops.put(self.mail, data);
         self.mail_ops = &ops;
       }
     } catch (...) {
@@ -92,13 +92,13 @@ void scheduler::wait_on(channel_state& ch, int direction,
     // Not blocked after all (deadlock, switch trap, no memory), or woken
     // with an exception: what is still in the mailbox goes back or away.
     if (sending && self.mail_ops == &ops) {
-      ops.restore(self.mail, value);
+      ops.restore(self.mail, data);
       self.mail_ops = nullptr;
     }
     self.clear_mail();  // a value handed to this receiver is destroyed
     throw;
   }
-  if (!sending) take_mail(self, ops, out, op);
+  if (!sending) take_mail(self, ops, data, op);
 }
 
 // take_mail: a receiver, resumed, takes what its partner left in its
@@ -121,8 +121,8 @@ void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
 // §4.2's table says. A P of another thread is made runnable there instead,
 // and S continues.
 void scheduler::hand_off(channel_state& ch, int direction,
-                         const detail::value_ops& ops, void* value,
-                         const std::exception_ptr* exception, void* out) {
+                         const detail::value_ops& ops, void* data,
+                         const std::exception_ptr* exception) {
   const bool sending = direction > 0;
   tasklet_impl& self = *running_;
   tasklet_impl& partner = *ch.head;
@@ -142,58 +142,60 @@ void scheduler::hand_off(channel_state& ch, int direction,
       if (exception != nullptr) {
         partner.put_mail_exception(*exception);
       } else {
-        ops.put(partner.mail, value);
+        ops.put(partner.mail, data);
         partner.mail_ops = &ops;
       }
     } else if (partner.mail_is_exception()) {
       received = partner.take_mail_exception();
     } else {
-      ops.take(partner.mail, out);
+      ops.take(partner.mail, data);
       partner.mail_ops = nullptr;
     }
   } catch (...) {
     ch.lock.unlock();
     throw;
   }
+  if (!schedule_all && !partner_first) {  // S continues: nothing to undo
+    dequeue(partner);
+    ch.lock.unlock();
+    if (local) {
+      ring_append(partner);  // [S, a, ..., z, P]
+    } else {
+      post_to_owner(partner, remote_request::make_runnable);
+    }
+    release_pending();
+    if (received) std::rethrow_exception(received);
+    return;
+  }
   begin();
   unblock(partner);
   ch.lock.unlock();
-  if (!local) {
-    journal_size_ = 0;
-    post_to_owner(partner, remote_request::make_runnable);
-  } else if (schedule_all) {  // both to the tail; the next runnable runs
+  if (schedule_all) {  // both to the tail; the next runnable runs
     link_tail(partner);
     current_ = self.next;
-  } else if (partner_first) {  // [P, a, ..., z, S]
+  } else {  // [P, a, ..., z, S]
     link_after_current(partner);
     current_ = &partner;
     preferred_hand_off_ = true;
-  } else {  // [S, a, ..., z, P]: S continues
-    link_tail(partner);
   }
-  if (current_ != running_) {
-    try {
-      switch_to_current();
-    } catch (...) {
-      if (switch_failed_) {  // no hand-off happened: the value goes back
-        if (sending) {
-          if (partner.mail_ops == &ops) {
-            ops.restore(partner.mail, value);
-            partner.mail_ops = nullptr;
-          }
-          partner.clear_mail();
-        } else if (received) {
-          partner.put_mail_exception(received);
-        } else {
-          ops.untake(partner.mail, out);
-          partner.mail_ops = &ops;
+  try {
+    switch_to_current();
+  } catch (...) {
+    if (switch_failed_) {  // no hand-off happened: the value goes back
+      if (sending) {
+        if (partner.mail_ops == &ops) {
+          ops.restore(partner.mail, data);
+          partner.mail_ops = nullptr;
         }
+        partner.clear_mail();
+      } else if (received) {
+        partner.put_mail_exception(received);
+      } else {
+        ops.untake(partner.mail, data);
+        partner.mail_ops = &ops;
       }
-      throw;
     }
-  } else {
-    journal_size_ = 0;
-    release_pending();
+    throw;
   }
   if (received) std::rethrow_exception(received);
 }
@@ -206,14 +208,12 @@ namespace slp::core {
 // core/switch_entries.S that call these.
 void channel_send_body(channel_state& ch, const detail::value_ops& ops,
                        void* value, const std::exception_ptr* exception) {
-  scheduler::of_this_thread().channel_action(ch, +1, ops, value, exception,
-                                             nullptr);
+  scheduler::of_this_thread().channel_action(ch, +1, ops, value, exception);
 }
 
 void channel_receive_body(channel_state& ch, const detail::value_ops& ops,
                           void* out) {
-  scheduler::of_this_thread().channel_action(ch, -1, ops, nullptr, nullptr,
-                                             out);
+  scheduler::of_this_thread().channel_action(ch, -1, ops, out, nullptr);
 }
 
 }  // namespace slp::core

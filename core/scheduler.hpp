@@ -99,11 +99,12 @@ class scheduler {
     leave_ring(operation, &ch, direction);
   }
   // channel_action: a send (direction +1) or receive (-1) on `ch` by the
-  // running tasklet (core/channel.cpp). `value` is the sender's T or null
-  // with `exception`; `out` the receiver's std::optional<T>.
+  // running tasklet (core/channel.cpp). `data` is the sender's T (null with
+  // `exception`) or the receiver's std::optional<T>: one pointer, so that
+  // every call on the path passes its arguments in registers.
   void channel_action(channel_state& ch, int direction,
-                      const detail::value_ops& ops, void* value,
-                      const std::exception_ptr* exception, void* out);
+                      const detail::value_ops& ops, void* data,
+                      const std::exception_ptr* exception);
   // --- threads (core/threads.cpp) ---
   // A request from another thread, applied by this scheduler's thread.
   struct remote_request {
@@ -163,11 +164,15 @@ class scheduler {
   // Ring and queue moves (references are not touched).
   void ring_insert_after(tasklet_impl& t, tasklet_impl* after) noexcept;
   void ring_remove(tasklet_impl& t) noexcept;
+  void ring_append(tasklet_impl& t) noexcept;
   void link_tail(tasklet_impl& t) noexcept;
   void unlink(tasklet_impl& t) noexcept;
   void link_after_current(tasklet_impl& t) noexcept;
   void enqueue(channel_state& ch, tasklet_impl& t, int direction) noexcept;
   void unblock(tasklet_impl& t) noexcept;
+  // dequeue: unblock without a journal entry, for a change that is not
+  // followed by a switch, so never undone.
+  void dequeue(tasklet_impl& t) noexcept;
 
   static scheduler& create_for_this_thread();
   [[gnu::noinline, gnu::cold]] stack_engine& create_engine();
@@ -209,13 +214,11 @@ class scheduler {
   // hand_off / wait_on: the two outcomes of channel_action, out of line so
   // that it stays a small function that tail-calls one of them.
   [[gnu::noinline]] void hand_off(channel_state& ch, int direction,
-                                  const detail::value_ops& ops, void* value,
-                                  const std::exception_ptr* exception,
-                                  void* out);
+                                  const detail::value_ops& ops, void* data,
+                                  const std::exception_ptr* exception);
   [[gnu::noinline]] void wait_on(channel_state& ch, int direction,
-                                 const detail::value_ops& ops, void* value,
-                                 const std::exception_ptr* exception,
-                                 void* out);
+                                 const detail::value_ops& ops, void* data,
+                                 const std::exception_ptr* exception);
   void take_mail(tasklet_impl& self, const detail::value_ops& ops, void* out,
                  const char* operation);
   // The hooks of <slp/hooks.hpp>, with switches and channel operations
@@ -356,8 +359,12 @@ inline void scheduler::ring_remove(tasklet_impl& t) noexcept {
   --run_count_;
 }
 
-inline void scheduler::link_tail(tasklet_impl& t) noexcept {
+inline void scheduler::ring_append(tasklet_impl& t) noexcept {
   ring_insert_after(t, current_ != nullptr ? current_->prev : nullptr);
+}
+
+inline void scheduler::link_tail(tasklet_impl& t) noexcept {
+  ring_append(t);
   record(journal_entry::linked, t);
 }
 
@@ -387,13 +394,17 @@ inline void scheduler::unblock(tasklet_impl& t) noexcept {
   channel_state& ch = *t.waiting_on.load(std::memory_order_relaxed);
   tasklet_impl* after = t.prev;
   const int direction = t.blocked.load(std::memory_order_relaxed);
-  ch.unlink(t);
-  t.waiting_on.store(nullptr, std::memory_order_relaxed);
+  dequeue(t);
   if (journal_entry* e = record(journal_entry::dequeued, t)) {
     e->after = after;
     e->channel = &ch;
     e->direction = direction;
   }
+}
+
+inline void scheduler::dequeue(tasklet_impl& t) noexcept {
+  t.waiting_on.load(std::memory_order_relaxed)->unlink(t);
+  t.waiting_on.store(nullptr, std::memory_order_relaxed);
 }
 
 inline scheduler::journal_entry* scheduler::record(journal_entry::kind_t kind,

@@ -236,12 +236,10 @@ bool stack_engine::transfer_by_slices(context& from, context& to,
     return transfer_to_fresh(from, to, value);
   }
   if (to.home != from.home) return switch_across(from, to, value);
-#if !defined(SLP_TSAN) && !defined(SLP_ASAN)  // sanitizers: see the header
   if (to.home != nullptr && to.state == context::status::suspended &&
       to.slice.size() <= in_place_max) {
     return switch_in_place(from, to, value);
   }
-#endif
   return switch_by_slices(from, to, value);
 }
 
@@ -328,10 +326,18 @@ bool stack_engine::swap_in_place() noexcept {
   for (;;) {
     void* fake_stack = nullptr;
     start_switch_annotations(*from_, *to_, &fake_stack);
+    // ASan: the copy is assembly, which ASan does not see, so the redzones
+    // of our frames would stay poisoned under `to`'s. Ours lie within
+    // in_place_max of the top whenever the switch happens (it refuses
+    // otherwise, and a refusal only loses their checks).
+    sanitizer::unpoison(to_->home->top() - in_place_max, in_place_max);
     const bool switched =
         slp_swap_sliced(&from_->sp, to_->sp, value_, &slices_) != &slices_;
     sanitizer::finish_switch(fake_stack);  // resumed, or still here
     if (switched) return true;
+#if defined(SLP_TSAN)
+    sanitizer::tsan_switch_to(from_->tsan_fiber);  // refused: still `from`
+#endif
     const refit result = refit_buffer();
     if (result != refit::done) return undo_in_place(result == refit::too_large);
   }

@@ -110,12 +110,8 @@ class stack_engine {
   //   at most in_place_max bytes: slp_swap_sliced copies ours out and
   //   `to`'s in, in assembly; it refits our buffer when slp_swap_sliced
   //   refuses, and hands frames over in_place_max to switch_by_slices.
-  //   Not in sanitizer builds, which take switch_by_slices: there TSan
-  //   reported races between a thread's main and its tasklets
-  //   (ArchSwitchTest's slicing ring), and ASan a stale redzone in a frame
-  //   entered after an in-place switch (FaultTest's slice growth), that
-  //   are not yet understood. (slp_swap_sliced itself is tested under
-  //   ASan by ArchSwitchTest.)
+  //   Under ASan it unpoisons the top in_place_max bytes first (the copy
+  //   is invisible to ASan); under TSan a refusal announces `from` again.
   // - switch_by_slices: the same case otherwise: our frames can be saved
   //   only once we have stopped: slp_switch and its SAVE and RESTORE
   //   callbacks, which can allocate.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds slp and runs every test: natively (plain, and ASan + UBSan), for
-# AArch64 under qemu-aarch64, the install-consumer build, a benchmark smoke
-# run, and the clang-format check. Installs what it needs on Debian.
+# AArch64 under qemu-aarch64, the install-consumer build, the suites again
+# as the optimised release build (which the benchmark smoke run reuses), a
+# benchmark smoke run, and the clang-format check. Installs what it needs on
+# Debian.
 #
 # Usage: ci/test.sh [preset...]   (default: all of them)
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$root"
 "$root/ci/install-deps.sh" test
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(dev asan tsan aarch64-qemu aarch64-qemu-asan valgrind fuzz install-consumer bench-smoke format)
+[ ${#presets[@]} -eq 0 ] && presets=(dev asan tsan aarch64-qemu aarch64-qemu-asan valgrind fuzz install-consumer release bench-smoke format)
 jobs=$(nproc)
 passed=0
 failed=0

@@ -418,19 +418,23 @@ void scheduler::wait_for_work(const char* operation, channel_state* ch,
 
 // --- the tasklet's life ---
 
-// tasklet_main keeps only `t` and `uncaught` across the callable (its frame
-// is in every slice of the tasklet); the rest is out of line.
+// tasklet_main keeps only `t` across the callable (its frame is in every
+// slice of the tasklet): the exception the callable lets out waits in the
+// scheduler, and the rest is out of line.
 void scheduler::tasklet_main(context& self, void*) noexcept {
   auto& t = static_cast<tasklet_impl&>(self);
-  std::exception_ptr uncaught;
   try {
     begin_tasklet(t);
     t.fn->invoke(t.args.get());
   } catch (const tasklet_exit&) {
   } catch (...) {
-    uncaught = std::current_exception();
+    keep_uncaught(t);
   }
-  finish_tasklet(t, uncaught);
+  finish_tasklet(t);
+}
+
+void scheduler::keep_uncaught(tasklet_impl& t) noexcept {
+  t.owner.load(std::memory_order_relaxed)->uncaught_ = std::current_exception();
 }
 
 void scheduler::begin_tasklet(tasklet_impl& t) {
@@ -438,11 +442,11 @@ void scheduler::begin_tasklet(tasklet_impl& t) {
   t.owner.load(std::memory_order_relaxed)->after_switch();
 }
 
-void scheduler::finish_tasklet(tasklet_impl& t,
-                               std::exception_ptr& uncaught) noexcept {
+void scheduler::finish_tasklet(tasklet_impl& t) noexcept {
   t.args.reset();
   t.fn.reset();
-  t.owner.load(std::memory_order_relaxed)->end_tasklet(t, std::move(uncaught));
+  scheduler& owner = *t.owner.load(std::memory_order_relaxed);
+  owner.end_tasklet(t, std::exchange(owner.uncaught_, nullptr));
 }
 
 void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {

@@ -154,8 +154,11 @@ class scheduler {
   // tasklet_main: the body of every tasklet (context::body_fn).
   static void tasklet_main(context& self, void* value) noexcept;
   [[gnu::noinline]] static void begin_tasklet(tasklet_impl& t);
+  // keep_uncaught: in tasklet_main's catch, keeps the exception for
+  // finish_tasklet (no switch comes between).
+  [[gnu::noinline]] static void keep_uncaught(tasklet_impl& t) noexcept;
   [[gnu::noinline, noreturn]] static void finish_tasklet(
-      tasklet_impl& t, std::exception_ptr& uncaught) noexcept;
+      tasklet_impl& t) noexcept;
 
   // How often a tasklet that catches tasklet_exit is killed again.
   static constexpr int kill_attempts = 10;
@@ -316,8 +319,9 @@ class scheduler {
   eh_globals* eh_;  // this thread's C++ exception state
   bool in_hook_ = false;
   tasklet_impl* switching_from_ = nullptr;  // the switch in progress
-  bool switch_failed_ = false;              // the last switch could not happen
-  bool preferred_hand_off_ = false;         // this switch is a channel's choice
+  std::exception_ptr uncaught_;      // a finishing tasklet's (keep_uncaught)
+  bool switch_failed_ = false;       // the last switch could not happen
+  bool preferred_hand_off_ = false;  // this switch is a channel's choice
   bool dying_ = false;
   spinlock tasklets_lock_;            // handles may be dropped in other threads
   tasklet_impl* tasklets_ = nullptr;  // every tasklet of the thread

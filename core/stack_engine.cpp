@@ -332,7 +332,7 @@ bool stack_engine::swap_in_place() noexcept {
     // otherwise, and a refusal only loses their checks).
     sanitizer::unpoison(to_->home->top() - in_place_max, in_place_max);
     const bool switched =
-        slp_swap_sliced(&from_->sp, to_->sp, value_, &slices_) != &slices_;
+        slp_swap_sliced(&from_->sp, to_->sp, value_, request()) != request();
     sanitizer::finish_switch(fake_stack);  // resumed, or still here
     if (switched) return true;
 #if defined(SLP_TSAN)

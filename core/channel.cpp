@@ -30,28 +30,54 @@ const char* operation_name(int direction) {
 
 }  // namespace
 
-// channel_action: first the checks that change nothing (hooks, the
-// would-block decision and its errors), then, under the channel's lock,
-// the value moves between the caller's own stack and a mailbox and the
-// queue changes; the runnables change after the lock is released. Kept
-// small: both outcomes are tail calls.
-void scheduler::channel_action(channel_state& ch, int direction,
-                               const detail::value_ops& ops, void* data,
-                               const std::exception_ptr* exception) {
-  if (in_hook_) refuse_inside_hook(direction);
-  drain_incoming();
-  if (published_hooks.load(std::memory_order_acquire) != nullptr) {
-    const int balance = ch.balance.load(std::memory_order_relaxed);
-    notify_channel(ch, *running_, direction > 0,
-                   direction > 0 ? balance >= 0 : balance <= 0);
-  }
-  ch.lock.lock();
+// meet: under the channel's lock, a partner waits (hand_off) or not
+// (wait_on).
+inline void scheduler::meet(channel_state& ch, int direction,
+                            const detail::value_ops& ops, void* data,
+                            const std::exception_ptr* exception) {
   const int balance = ch.balance.load(std::memory_order_relaxed);
   if (direction > 0 ? balance < 0 : balance > 0) {
     hand_off(ch, direction, ops, data, exception);
     return;
   }
   wait_on(ch, direction, ops, data, exception);
+}
+
+// channel_action: first the checks that change nothing (hooks, the
+// would-block decision and its errors), then, under the channel's lock,
+// the value moves between the caller's own stack and a mailbox and the
+// queue changes; the runnables change after the lock is released. Inline
+// in the entry points, with no call but tail calls (so no register to
+// save): whatever would need a call (the thread's first scheduler, a hook
+// running or installed, other threads' requests, a lock not taken at once)
+// sends it to channel_action_rare, which does it all.
+inline void scheduler::channel_action(channel_state& ch, int direction,
+                                      const detail::value_ops& ops, void* data,
+                                      const std::exception_ptr* exception) {
+  scheduler* self = if_exists();
+  if (self == nullptr || self->in_hook_ ||
+      self->has_incoming_.load(std::memory_order_acquire) ||
+      published_hooks.load(std::memory_order_acquire) != nullptr ||
+      !ch.lock.try_lock_fast()) {
+    channel_action_rare(ch, direction, ops, data, exception);
+    return;
+  }
+  self->meet(ch, direction, ops, data, exception);
+}
+
+void scheduler::channel_action_rare(channel_state& ch, int direction,
+                                    const detail::value_ops& ops, void* data,
+                                    const std::exception_ptr* exception) {
+  scheduler& self = of_this_thread();
+  if (self.in_hook_) refuse_inside_hook(direction);
+  self.drain_incoming();
+  if (published_hooks.load(std::memory_order_acquire) != nullptr) {
+    const int balance = ch.balance.load(std::memory_order_relaxed);
+    self.notify_channel(ch, *self.running_, direction > 0,
+                        direction > 0 ? balance >= 0 : balance <= 0);
+  }
+  ch.lock.lock();
+  self.meet(ch, direction, ops, data, exception);
 }
 
 // wait_on: nobody waits on `ch` (whose lock the caller holds) for the
@@ -208,12 +234,12 @@ namespace slp::core {
 // core/switch_entries.S that call these.
 void channel_send_body(channel_state& ch, const detail::value_ops& ops,
                        void* value, const std::exception_ptr* exception) {
-  scheduler::of_this_thread().channel_action(ch, +1, ops, value, exception);
+  scheduler::channel_action(ch, +1, ops, value, exception);
 }
 
 void channel_receive_body(channel_state& ch, const detail::value_ops& ops,
                           void* out) {
-  scheduler::of_this_thread().channel_action(ch, -1, ops, out, nullptr);
+  scheduler::channel_action(ch, -1, ops, out, nullptr);
 }
 
 }  // namespace slp::core

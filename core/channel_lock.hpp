@@ -48,23 +48,25 @@ extern __thread bool mine __attribute__((tls_model("initial-exec")));
 class channel_lock {
  public:
   void lock() noexcept {
+    if (!try_lock_fast()) lock_slow();
+  }
+  // try_lock_fast: lock() where it needs no call (elided, or an uncontended
+  // spinlock); false, with nothing held, where lock() would call.
+  [[nodiscard]] bool try_lock_fast() noexcept {
     if (elision::mine) {
-      if (!elision::inside.load(std::memory_order_relaxed)) {
-        elision::inside.store(true, std::memory_order_relaxed);
-        // Only the compiler is kept from reordering; the CPU, by the other
-        // side's membarrier.
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-        if (elision::mode.load(std::memory_order_relaxed) == elision::elided) {
-          return;
-        }
-        elision::inside.store(false, std::memory_order_release);
+      if (elision::inside.load(std::memory_order_relaxed)) return false;
+      elision::inside.store(true, std::memory_order_relaxed);
+      // Only the compiler is kept from reordering; the CPU, by the other
+      // side's membarrier.
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      if (elision::mode.load(std::memory_order_relaxed) == elision::elided) {
+        return true;
       }
-    } else if (elision::mode.load(std::memory_order_acquire) ==
-               elision::shared) {
-      spin_.lock();
-      return;
+      elision::inside.store(false, std::memory_order_release);
+      return false;
     }
-    lock_slow();
+    return elision::mode.load(std::memory_order_acquire) == elision::shared &&
+           spin_.try_lock();
   }
   // unlock: the spinlock is held only if it was taken: nobody takes it
   // while the channel thread is inside without it.

@@ -338,6 +338,19 @@ tasklet_impl& scheduler::innermost_watchdog() noexcept {
 
 void scheduler::leave_ring(const char* operation, channel_state* ch,
                            int direction) {
+  if (run_count_ <= 1 || in_hook_ || switch_trap_ > 0) {
+    leave_ring_rare(operation, ch, direction);
+    return;
+  }
+  tasklet_impl& next = *running_->next;
+  step_out(ch, direction);
+  if (!next.in_ring) link_tail(next);
+  current_ = &next;
+  switch_to_current();
+}
+
+void scheduler::leave_ring_rare(const char* operation, channel_state* ch,
+                                int direction) {
   tasklet_impl& self = *running_;
   tasklet_impl* next = nullptr;
   tasklet_impl* fallback = nullptr;  // woken if the wait turns out vain
@@ -366,6 +379,20 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
     if (ch != nullptr) ch->lock.unlock();
     refuse_switch(operation);
   }
+  step_out(ch, direction);
+  if (sleep) {
+    wait_for_work(operation, ch, fallback);
+    return;
+  }
+  if (!next->in_ring) link_tail(*next);
+  current_ = next;
+  switch_to_current();
+}
+
+// step_out: leave_ring's edits, journaled: the running tasklet leaves the
+// runnables and waits on `ch` (whose lock is released) or is paused.
+inline void scheduler::step_out(channel_state* ch, int direction) {
+  tasklet_impl& self = *running_;
   begin();
   unlink(self);  // before enqueue: both use the tasklet's links
   if (ch != nullptr) {
@@ -374,13 +401,6 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
   } else {
     paused_self_ = &self;
   }
-  if (sleep) {
-    wait_for_work(operation, ch, fallback);
-    return;
-  }
-  if (!next->in_ring) link_tail(*next);
-  current_ = next;
-  switch_to_current();
 }
 
 // wait_for_work: nothing can run in this thread; sleep until another

@@ -99,12 +99,13 @@ class scheduler {
     leave_ring(operation, &ch, direction);
   }
   // channel_action: a send (direction +1) or receive (-1) on `ch` by the
-  // running tasklet (core/channel.cpp). `data` is the sender's T (null with
-  // `exception`) or the receiver's std::optional<T>: one pointer, so that
-  // every call on the path passes its arguments in registers.
-  void channel_action(channel_state& ch, int direction,
-                      const detail::value_ops& ops, void* data,
-                      const std::exception_ptr* exception);
+  // running tasklet of the calling thread (core/channel.cpp). `data` is the
+  // sender's T (null with `exception`) or the receiver's std::optional<T>:
+  // one pointer, so that every call on the path passes its arguments in
+  // registers.
+  static void channel_action(channel_state& ch, int direction,
+                             const detail::value_ops& ops, void* data,
+                             const std::exception_ptr* exception);
   // --- threads (core/threads.cpp) ---
   // A request from another thread, applied by this scheduler's thread.
   struct remote_request {
@@ -188,7 +189,12 @@ class scheduler {
   // The next runnable runs, or the innermost watchdog is woken, or the
   // thread sleeps until another thread makes something runnable; with
   // nothing that could ever wake it, deadlock_error and nothing changed.
+  // Inline of the common case (a runnable to switch to, no hook, no trap),
+  // which needs no register saved; leave_ring_rare does the rest.
   void leave_ring(const char* operation, channel_state* ch, int direction);
+  [[gnu::noinline]] void leave_ring_rare(const char* operation,
+                                         channel_state* ch, int direction);
+  void step_out(channel_state* ch, int direction);
   void wait_for_work(const char* operation, channel_state* ch,
                      tasklet_impl* fallback = nullptr);
   void register_thread();
@@ -214,6 +220,13 @@ class scheduler {
   }
   [[noreturn]] void raise_bomb();
   void check_paused_self() noexcept;
+  // channel_action_rare: channel_action where its fast path would call.
+  [[gnu::noinline]] static void channel_action_rare(
+      channel_state& ch, int direction, const detail::value_ops& ops,
+      void* data, const std::exception_ptr* exception);
+  // meet: channel_action under the channel's lock.
+  void meet(channel_state& ch, int direction, const detail::value_ops& ops,
+            void* data, const std::exception_ptr* exception);
   // hand_off / wait_on: the two outcomes of channel_action, out of line so
   // that it stays a small function that tail-calls one of them.
   [[gnu::noinline]] void hand_off(channel_state& ch, int direction,

@@ -14,6 +14,10 @@ class spinlock {
   void lock() noexcept {
     if (locked_.exchange(true, std::memory_order_acquire)) wait_and_lock();
   }
+  // try_lock: lock() if nobody holds it, without waiting.
+  [[nodiscard]] bool try_lock() noexcept {
+    return !locked_.exchange(true, std::memory_order_acquire);
+  }
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
   // locked: whether anyone holds it (only the holder can rely on the
   // answer).

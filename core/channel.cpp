@@ -2,6 +2,8 @@
 // untyped entry points slp::channel<T> calls.
 #include "slp/channel.hpp"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "core/channel_state.hpp"
@@ -26,6 +28,51 @@ const char* operation_name(int direction) {
   throw error(
       message(operation_name(direction),
               "recursive channel call: no channel operation inside a hook"));
+}
+
+// copy_plain: copies `n` bytes, 1 to 16, without a call: two copies of
+// 8, 4 or 1 bytes that overlap as much as `n` needs, and a middle byte.
+inline void copy_plain(void* to, const void* from, std::size_t n) noexcept {
+  auto* d = static_cast<unsigned char*>(to);
+  const auto* s = static_cast<const unsigned char*>(from);
+  if (n >= 8) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, s, 8);
+    std::memcpy(&tail, s + n - 8, 8);
+    std::memcpy(d, &head, 8);
+    std::memcpy(d + n - 8, &tail, 8);
+  } else if (n >= 4) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, s, 4);
+    std::memcpy(&tail, s + n - 4, 4);
+    std::memcpy(d, &head, 4);
+    std::memcpy(d + n - 4, &tail, 4);
+  } else {
+    const unsigned char first = s[0], middle = s[n / 2], last = s[n - 1];
+    d[0] = first;
+    d[n / 2] = middle;
+    d[n - 1] = last;
+  }
+}
+
+// put_value / take_value: ops.put and ops.take, the copy inline for a
+// plain T (value_ops::plain_size).
+inline void put_value(const detail::value_ops& ops,
+                      detail::mailbox_storage& box, void* value) {
+  if (ops.plain_size != 0) {
+    copy_plain(box.bytes, value, ops.plain_size);
+  } else {
+    ops.put(box, value);
+  }
+}
+
+inline void take_value(const detail::value_ops& ops,
+                       detail::mailbox_storage& box, void* out) {
+  if (ops.plain_size != 0) {
+    copy_plain(out, box.bytes, ops.plain_size);
+  } else {
+    ops.take(box, out);
+  }
 }
 
 }  // namespace
@@ -104,7 +151,7 @@ void scheduler::wait_on(channel_state& ch, int direction,
       if (exception != nullptr) {
         self.put_mail_exception(*exception);
       } else {
-        ops.put(self.mail, data);
+        put_value(ops, self.mail, data);
         self.mail_ops = &ops;
       }
     } catch (...) {
@@ -138,7 +185,7 @@ void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
     throw error(message(operation, "woken without a value"));
   }
   self.mail_ops = nullptr;
-  ops.take(self.mail, out);
+  take_value(ops, self.mail, out);
 }
 
 // hand_off: under the channel's lock, the running tasklet S meets P, the
@@ -146,9 +193,53 @@ void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
 // the queue, the lock is released, and the runnables change as API.md
 // §4.2's table says. A P of another thread is made runnable there instead,
 // and S continues.
+//
+// The fast path: a plain value (no exception), a partner of this thread,
+// and the caller continues (API.md §4.2: no schedule_all, and the
+// preference does not favour the partner). Nothing there can throw or
+// needs undoing, and it calls nothing; hand_off_general does the rest.
 void scheduler::hand_off(channel_state& ch, int direction,
                          const detail::value_ops& ops, void* data,
                          const std::exception_ptr* exception) {
+  tasklet_impl& partner = *ch.head;
+  const int preference = ch.preference.load(std::memory_order_relaxed);
+  if (ops.plain_size == 0 || exception != nullptr ||
+      partner.owner.load(std::memory_order_relaxed) != this ||
+      ch.schedule_all.load(std::memory_order_relaxed) ||
+      (direction > 0 ? preference < 0
+                     : preference > 0 || partner.mail_ops != &ops)) {
+    hand_off_general(ch, direction, ops, data, exception);
+    return;
+  }
+  if (direction > 0) {
+    copy_plain(partner.mail.bytes, data, ops.plain_size);
+    partner.mail_ops = &ops;
+  } else {
+    copy_plain(data, partner.mail.bytes, ops.plain_size);
+    partner.mail_ops = nullptr;
+  }
+  let_partner_go(ch, partner, true);
+  release_pending();
+}
+
+// let_partner_go: after a hand-off where the caller continues, the
+// partner leaves the queue, the lock is released, and the partner goes to
+// the end of the runnables: [S, a, ..., z, P] (to its own thread's if it
+// is not `local`).
+inline void scheduler::let_partner_go(channel_state& ch, tasklet_impl& partner,
+                                      bool local) {
+  dequeue(partner);
+  ch.lock.unlock();
+  if (local) {
+    ring_append(partner);
+  } else {
+    post_to_owner(partner, remote_request::make_runnable);
+  }
+}
+
+void scheduler::hand_off_general(channel_state& ch, int direction,
+                                 const detail::value_ops& ops, void* data,
+                                 const std::exception_ptr* exception) {
   const bool sending = direction > 0;
   tasklet_impl& self = *running_;
   tasklet_impl& partner = *ch.head;
@@ -168,13 +259,13 @@ void scheduler::hand_off(channel_state& ch, int direction,
       if (exception != nullptr) {
         partner.put_mail_exception(*exception);
       } else {
-        ops.put(partner.mail, data);
+        put_value(ops, partner.mail, data);
         partner.mail_ops = &ops;
       }
     } else if (partner.mail_is_exception()) {
       received = partner.take_mail_exception();
     } else {
-      ops.take(partner.mail, data);
+      take_value(ops, partner.mail, data);
       partner.mail_ops = nullptr;
     }
   } catch (...) {
@@ -182,13 +273,7 @@ void scheduler::hand_off(channel_state& ch, int direction,
     throw;
   }
   if (!schedule_all && !partner_first) {  // S continues: nothing to undo
-    dequeue(partner);
-    ch.lock.unlock();
-    if (local) {
-      ring_append(partner);  // [S, a, ..., z, P]
-    } else {
-      post_to_owner(partner, remote_request::make_runnable);
-    }
+    let_partner_go(ch, partner, local);
     release_pending();
     if (received) std::rethrow_exception(received);
     return;

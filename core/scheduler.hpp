@@ -232,6 +232,11 @@ class scheduler {
   [[gnu::noinline]] void hand_off(channel_state& ch, int direction,
                                   const detail::value_ops& ops, void* data,
                                   const std::exception_ptr* exception);
+  [[gnu::noinline]] void hand_off_general(channel_state& ch, int direction,
+                                          const detail::value_ops& ops,
+                                          void* data,
+                                          const std::exception_ptr* exception);
+  void let_partner_go(channel_state& ch, tasklet_impl& partner, bool local);
   [[gnu::noinline]] void wait_on(channel_state& ch, int direction,
                                  const detail::value_ops& ops, void* data,
                                  const std::exception_ptr* exception);

@@ -255,6 +255,73 @@ TEST_F(FaultTest, FailedSliceSaveInAHandOffKeepsTheValueAndTheQueue) {
   });
 }
 
+// The same with a plain value (an int, which the core copies itself), in
+// both directions: a send that would switch to the waiting receiver, and a
+// receive that would switch to the waiting sender (preference +1). The
+// value stays where it was, and goes on to the same partner later.
+TEST_F(FaultTest, FailedSliceSaveInAPlainHandOffKeepsTheValue) {
+  on_one_stack([] {
+    channel<int> ch;
+    int got = 0;
+    int balance_after_failure = 99;
+    bool failed = false;
+    tasklet receiver{[&] { got = ch.receive(); }};
+    tasklet sender{[&] {
+      int value = 300;
+      {
+        allocation_failures fail(1);
+        try {
+          ch.send(value);  // preference -1: switches to the receiver
+        } catch (const std::bad_alloc&) {
+          failed = true;
+          balance_after_failure = ch.balance();
+        }
+      }
+      ch.send(value + 1);
+    }};
+    receiver();
+    sender();
+    run();
+    EXPECT_TRUE(failed);
+    EXPECT_EQ(balance_after_failure, -1) << "the receiver still waits";
+    EXPECT_EQ(got, 301) << "the receiver got the second send only";
+    EXPECT_EQ(ch.balance(), 0);
+  });
+  on_one_stack([] {
+    channel<int> ch;
+    ch.set_preference(1);
+    int first = 0;
+    int second = 0;
+    int balance_after_failure = 99;
+    bool failed = false;
+    tasklet sender{[&] {
+      ch.send(500);
+      ch.send(501);
+    }};
+    tasklet receiver{[&] {
+      {
+        allocation_failures fail(1);
+        try {
+          first = ch.receive();  // preference +1: switches to the sender
+        } catch (const std::bad_alloc&) {
+          failed = true;
+          balance_after_failure = ch.balance();
+        }
+      }
+      first = ch.receive();
+      second = ch.receive();
+    }};
+    sender();
+    receiver();
+    run();
+    EXPECT_TRUE(failed);
+    EXPECT_EQ(balance_after_failure, 1) << "the sender still waits";
+    EXPECT_EQ(first, 500) << "the value went back to the sender's mailbox";
+    EXPECT_EQ(second, 501);
+    EXPECT_EQ(ch.balance(), 0);
+  });
+}
+
 // A kill whose unwinding switches: the destructor yields, the killer runs
 // on, and the unwinding completes when the tasklet runs again.
 TEST_F(FaultTest, KillWhoseUnwindingSwitchesCompletesLater) {

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <iterator>
 #include <new>
@@ -47,13 +48,18 @@ union mailbox_storage {
 };
 
 // value_ops: how a channel of T moves values in and out of a mailbox.
-// `value` points to a T, `optional` to a std::optional<T>.
+// `value` points to a T; `out`, the receiver's, to a std::optional<T>, or to
+// a T when plain_size is not 0.
 struct value_ops {
-  void (*put)(mailbox_storage& box, void* value);      // T into the box
-  void (*take)(mailbox_storage& box, void* optional);  // box into optional
-  void (*restore)(mailbox_storage& box, void* value) noexcept;    // undo put
-  void (*untake)(mailbox_storage& box, void* optional) noexcept;  // undo take
+  void (*put)(mailbox_storage& box, void* value);  // T into the box
+  void (*take)(mailbox_storage& box, void* out);   // box into out
+  void (*restore)(mailbox_storage& box, void* value) noexcept;  // undo put
+  void (*untake)(mailbox_storage& box, void* out) noexcept;     // undo take
   void (*destroy)(mailbox_storage& box) noexcept;
+  // plain_size: sizeof(T) for a T that is trivially copyable and default
+  // constructible and fits inline: put and take copy its bytes and nothing
+  // else (the core copies them itself, without a call); else 0.
+  std::size_t plain_size;
 };
 
 template <class T>
@@ -62,6 +68,9 @@ struct value_ops_for {
       sizeof(T) <= mailbox_storage::inline_size &&
       alignof(T) <= alignof(mailbox_storage) &&
       std::is_nothrow_move_constructible_v<T>;
+  static constexpr bool plain = fits_inline &&
+                                std::is_trivially_copyable_v<T> &&
+                                std::is_trivially_default_constructible_v<T>;
   static T* at(mailbox_storage& box) noexcept {
     if constexpr (fits_inline) {
       return std::launder(reinterpret_cast<T*>(box.bytes));
@@ -84,9 +93,13 @@ struct value_ops_for {
       delete at(box);
     }
   }
-  static void take(mailbox_storage& box, void* optional) {
-    static_cast<std::optional<T>*>(optional)->emplace(std::move(*at(box)));
-    destroy(box);
+  static void take(mailbox_storage& box, void* out) {
+    if constexpr (plain) {
+      std::memcpy(out, box.bytes, sizeof(T));
+    } else {
+      static_cast<std::optional<T>*>(out)->emplace(std::move(*at(box)));
+      destroy(box);
+    }
   }
   static void restore(mailbox_storage& box, void* value) noexcept {
     T& v = *static_cast<T*>(value);
@@ -94,16 +107,22 @@ struct value_ops_for {
     ::new (static_cast<void*>(&v)) T(std::move(*at(box)));
     destroy(box);
   }
-  static void untake(mailbox_storage& box, void* optional) noexcept {
-    auto& o = *static_cast<std::optional<T>*>(optional);
-    put(box, &*o);
-    o.reset();
+  static void untake(mailbox_storage& box, void* out) noexcept {
+    if constexpr (plain) {
+      std::memcpy(box.bytes, out, sizeof(T));
+    } else {
+      auto& o = *static_cast<std::optional<T>*>(out);
+      put(box, &*o);
+      o.reset();
+    }
   }
-  static constexpr value_ops ops{&put, &take, &restore, &untake, &destroy};
+  static constexpr value_ops ops{&put,    &take,    &restore,
+                                 &untake, &destroy, plain ? sizeof(T) : 0};
 };
 
 // The untyped channel operations (core/channel.cpp). `value` points to the
-// sender's T (moved from), `out` to the receiver's std::optional<T>; both
+// sender's T (moved from), `out` to the receiver's std::optional<T> (its T
+// for a plain T: value_ops::plain_size); both
 // are on the calling tasklet's own stack, used only while it runs.
 void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
                   const std::exception_ptr* exception)
@@ -179,9 +198,15 @@ class channel : public channel_ref {
   // receive: takes a value from a sender, waiting for one if none waits;
   // throws what the sender sent with send_exception(). Errors as send().
   T receive() {
-    std::optional<T> out;
-    detail::channel_receive(*state_, detail::value_ops_for<T>::ops, &out);
-    return std::move(*out);
+    if constexpr (detail::value_ops_for<T>::plain) {
+      T out;  // written unless it throws
+      detail::channel_receive(*state_, detail::value_ops_for<T>::ops, &out);
+      return out;
+    } else {
+      std::optional<T> out;
+      detail::channel_receive(*state_, detail::value_ops_for<T>::ops, &out);
+      return std::move(*out);
+    }
   }
 
   // send_exception: the receiver throws `e` instead of getting a value.

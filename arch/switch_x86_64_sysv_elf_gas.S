@@ -177,6 +177,14 @@ SLP_FUNCTION(slp_swap)
 SLP_END(slp_swap)
 
 
+/* advance from, to, bytes, n: one step of copy_slice done: both pointers
+   on by \n bytes, \bytes down by \n (its flags are the subtraction's). */
+.macro advance from, to, bytes, n
+        addq    $\n, \from
+        addq    $\n, \to
+        subq    $\n, \bytes
+.endm
+
 /* copy_slice from, to, bytes, wide: copies \bytes bytes (a multiple of 16)
    from \from to \to, advancing both; \bytes ends at 0. 64 bytes a step:
    four 16-byte SSE moves, or with \wide=1 two 32-byte AVX moves (half the
@@ -193,9 +201,7 @@ SLP_END(slp_swap)
         movups  (\from), %xmm0
         movups  %xmm0, (\to)
 .endif
-        addq    $16, \from
-        addq    $16, \to
-        subq    $16, \bytes
+        advance \from, \to, \bytes, 16
 1:      testq   $32, \bytes
         jz      2f
 .if \wide
@@ -207,9 +213,7 @@ SLP_END(slp_swap)
         movups  %xmm0, (\to)
         movups  %xmm1, 16(\to)
 .endif
-        addq    $32, \from
-        addq    $32, \to
-        subq    $32, \bytes
+        advance \from, \to, \bytes, 32
 2:      testq   \bytes, \bytes
         jz      4f
 3:
@@ -228,9 +232,7 @@ SLP_END(slp_swap)
         movups  %xmm2, 32(\to)
         movups  %xmm3, 48(\to)
 .endif
-        addq    $64, \from
-        addq    $64, \to
-        subq    $64, \bytes
+        advance \from, \to, \bytes, 64
         jnz     3b
 4:
 .endm

@@ -56,22 +56,38 @@ inline void copy_plain(void* to, const void* from, std::size_t n) noexcept {
 }
 
 // put_value / take_value: ops.put and ops.take, the copy inline for a
-// plain T (value_ops::plain_size).
-inline void put_value(const detail::value_ops& ops,
+// plain T. `plain_size` is ops.plain_size as the caller read it: a caller
+// that has tested it already passes what it tested, so that the compiler
+// drops the call (an atomic load in between would make it read again).
+inline void put_value(const detail::value_ops& ops, std::size_t plain_size,
                       detail::mailbox_storage& box, void* value) {
-  if (ops.plain_size != 0) {
-    copy_plain(box.bytes, value, ops.plain_size);
+  if (plain_size != 0) {
+    copy_plain(box.bytes, value, plain_size);
   } else {
     ops.put(box, value);
   }
 }
 
-inline void take_value(const detail::value_ops& ops,
+inline void take_value(const detail::value_ops& ops, std::size_t plain_size,
                        detail::mailbox_storage& box, void* out) {
-  if (ops.plain_size != 0) {
-    copy_plain(out, box.bytes, ops.plain_size);
+  if (plain_size != 0) {
+    copy_plain(out, box.bytes, plain_size);
   } else {
     ops.take(box, out);
+  }
+}
+
+// pass_value: a value changes hands through the partner's mailbox: the
+// sender's goes in, or the waiting sender's comes out to the receiver.
+inline void pass_value(bool sending, const detail::value_ops& ops,
+                       std::size_t plain_size, tasklet_impl& partner,
+                       void* data) {
+  if (sending) {
+    put_value(ops, plain_size, partner.mail, data);
+    partner.mail_ops = &ops;
+  } else {
+    take_value(ops, plain_size, partner.mail, data);
+    partner.mail_ops = nullptr;
   }
 }
 
@@ -151,7 +167,7 @@ void scheduler::wait_on(channel_state& ch, int direction,
       if (exception != nullptr) {
         self.put_mail_exception(*exception);
       } else {
-        put_value(ops, self.mail, data);
+        put_value(ops, ops.plain_size, self.mail, data);
         self.mail_ops = &ops;
       }
     } catch (...) {
@@ -185,7 +201,7 @@ void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
     throw error(message(operation, "woken without a value"));
   }
   self.mail_ops = nullptr;
-  take_value(ops, self.mail, out);
+  take_value(ops, ops.plain_size, self.mail, out);
 }
 
 // hand_off: under the channel's lock, the running tasklet S meets P, the
@@ -203,7 +219,8 @@ void scheduler::hand_off(channel_state& ch, int direction,
                          const std::exception_ptr* exception) {
   tasklet_impl& partner = *ch.head;
   const int preference = ch.preference.load(std::memory_order_relaxed);
-  if (ops.plain_size == 0 || exception != nullptr ||
+  const std::size_t plain_size = ops.plain_size;
+  if (plain_size == 0 || exception != nullptr ||
       partner.owner.load(std::memory_order_relaxed) != this ||
       ch.schedule_all.load(std::memory_order_relaxed) ||
       (direction > 0 ? preference < 0
@@ -211,13 +228,7 @@ void scheduler::hand_off(channel_state& ch, int direction,
     hand_off_general(ch, direction, ops, data, exception);
     return;
   }
-  if (direction > 0) {
-    copy_plain(partner.mail.bytes, data, ops.plain_size);
-    partner.mail_ops = &ops;
-  } else {
-    copy_plain(data, partner.mail.bytes, ops.plain_size);
-    partner.mail_ops = nullptr;
-  }
+  pass_value(direction > 0, ops, plain_size, partner, data);
   let_partner_go(ch, partner, true);
   release_pending();
 }
@@ -255,18 +266,12 @@ void scheduler::hand_off_general(channel_state& ch, int direction,
   }
   std::exception_ptr received;  // a sender's exception, for this receiver
   try {
-    if (sending) {
-      if (exception != nullptr) {
-        partner.put_mail_exception(*exception);
-      } else {
-        put_value(ops, partner.mail, data);
-        partner.mail_ops = &ops;
-      }
-    } else if (partner.mail_is_exception()) {
+    if (sending && exception != nullptr) {
+      partner.put_mail_exception(*exception);
+    } else if (!sending && partner.mail_is_exception()) {
       received = partner.take_mail_exception();
     } else {
-      take_value(ops, partner.mail, data);
-      partner.mail_ops = nullptr;
+      pass_value(sending, ops, ops.plain_size, partner, data);
     }
   } catch (...) {
     ch.lock.unlock();

@@ -346,9 +346,7 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
   }
   tasklet_impl& next = *running_->next;
   step_out(ch, direction);
-  if (!next.in_ring) link_tail(next);
-  current_ = &next;
-  switch_to_current();
+  switch_away(next);
 }
 
 void scheduler::leave_ring_rare(const char* operation, channel_state* ch,
@@ -386,9 +384,7 @@ void scheduler::leave_ring_rare(const char* operation, channel_state* ch,
     wait_for_work(operation, ch, fallback);
     return;
   }
-  if (!next->in_ring) link_tail(*next);
-  current_ = next;
-  switch_to_current();
+  switch_away(*next);
 }
 
 // step_out: leave_ring's edits, journaled: the running tasklet leaves the
@@ -403,6 +399,14 @@ inline void scheduler::step_out(channel_state* ch, int direction) {
   } else {
     paused_self_ = &self;
   }
+}
+
+// switch_away: after step_out, `next` runs (made runnable if it was not:
+// the watchdog woken).
+inline void scheduler::switch_away(tasklet_impl& next) {
+  if (!next.in_ring) link_tail(next);
+  current_ = &next;
+  switch_to_current();
 }
 
 // wait_for_work: nothing can run in this thread; sleep until another

@@ -195,6 +195,7 @@ class scheduler {
   [[gnu::noinline]] void leave_ring_rare(const char* operation,
                                          channel_state* ch, int direction);
   void step_out(channel_state* ch, int direction);
+  void switch_away(tasklet_impl& next);
   void wait_for_work(const char* operation, channel_state* ch,
                      tasklet_impl* fallback = nullptr);
   void register_thread();

@@ -34,12 +34,16 @@
  *                         struct slp_slices *slices);
  *
  *     slp_swap to a target whose frames were evicted from the stack we run
- *     on, all in assembly: pushes the frame, copies our frames, [sp after
- *     the push, slices->top), to slices->save_buffer and their size to
+ *     on, all in assembly: copies our frames, [sp after a push of the
+ *     frame, slices->top), to slices->save_buffer and their size to
  *     *slices->saved_size, stores the frame's address in *save_sp, installs
  *     `sp`, copies the target's frames from slices->restore_buffer back to
- *     [sp, slices->top) and returns `value` to them. The copies run above
- *     the stack pointer. Our frames are copied only when their size is in
+ *     [sp, slices->top) and returns `value` to them. The buffers hold the
+ *     frame exactly as a push lays it out, but on x86-64 it never passes
+ *     through the stack: the registers are stored into the save buffer
+ *     and loaded from the restore buffer. The copies run above the stack
+ *     pointer (or in its red zone). Our frames are copied only when their
+ *     size is in
  *     [save_min, save_max]; otherwise it returns `slices` at once, with
  *     nothing changed but *saved_size, which tells the size they need.
  *     Every size is a multiple of 16, at least 32.

@@ -64,6 +64,13 @@
 .macro pop_frame_and_return
         .cfi_remember_state
         pop_callee_saved
+        return_to_pusher
+        .cfi_restore_state
+.endm
+
+/* return_to_pusher: returns to the address at rsp, whoever pushed the
+   frame below it. Uses rcx in the SLP_RESUME_BY_JMP variant. */
+.macro return_to_pusher
 #if defined(SLP_RESUME_BY_JMP)
         popq    %rcx
         .cfi_adjust_cfa_offset -8
@@ -72,22 +79,21 @@
 #else
         ret                             /* one call site in core: predicted */
 #endif
-        .cfi_restore_state
 .endm
 
-/* load_fp_control: installs the FP control words of the frame at rsp: its
-   MXCSR control bits with the live status flags, and its x87 control word.
-   Uses ecx, esi and the red zone. */
-.macro load_fp_control
+/* load_fp_control frame: installs the FP control words of the frame at
+   \frame (rsp unless told): its MXCSR control bits with the live status
+   flags, and its x87 control word. Uses ecx, esi and the red zone. */
+.macro load_fp_control frame=%rsp
         stmxcsr -4(%rsp)
         movl    -4(%rsp), %ecx
         andl    $~MXCSR_CONTROL_BITS, %ecx
-        movl    (%rsp), %esi
+        movl    (\frame), %esi
         andl    $MXCSR_CONTROL_BITS, %esi
         orl     %esi, %ecx
         movl    %ecx, -4(%rsp)
         ldmxcsr -4(%rsp)
-        fldcw   4(%rsp)
+        fldcw   4(\frame)
 .endm
 
 /* read_fp_control: eax, r8d = our FP control words, from the frame just
@@ -238,50 +244,99 @@ SLP_END(slp_swap)
 .endm
 
 /* sliced_copies wide: the body of slp_swap_sliced once our frames' size
-   (r10) fits: copy them out, switch, copy the target's in. */
+   (r10) fits. Our frame goes from the registers straight into the save
+   buffer, and the target's from its restore buffer straight into the
+   registers: only the frames above the saved registers go through the
+   stack, so no copy loads what was just stored there one register at a
+   time (a load over several smaller stores cannot be forwarded, and waits
+   until they reach the cache). Leaves rbx = the restore buffer and rsp at
+   the target's return address. */
 .macro sliced_copies wide
-        movq    %rsp, (%rdi)
+        leaq    -SLP_FRAME_SIZE+8(%rsp), %r11
+        movq    %r11, (%rdi)            /* *save_sp: where the frame would be */
         movq    SLP_SLICES_SAVE_BUFFER(%rcx), %r11
-        movq    %rsp, %rdi              /* rdi = the copy's source */
+        movl    %eax, (%r11)            /* the frame, as push_frame lays it */
+        movw    %r8w, 4(%r11)
+        movq    %r15, 8(%r11)
+        movq    %r14, 16(%r11)
+        movq    %r13, 24(%r11)
+        movq    %r12, 32(%r11)
+        movq    %rbx, 40(%r11)
+        leaq    -8(%rsp), %rdi          /* the copy from rbp's slot up: a */
+        addq    $48, %r11               /* multiple of 16 bytes; rbp goes */
+        subq    $48, %r10               /* in after it                    */
         copy_slice %rdi, %r11, %r10, \wide
-        movq    %rsi, %rsp              /* now on the target's stack: same CFI */
+        movq    SLP_SLICES_SAVE_BUFFER(%rcx), %r11
+        movq    %rbp, 48(%r11)
+        leaq    SLP_FRAME_SIZE-8(%rsi), %rsp /* now on the target's stack */
         movq    %r9, %r10
-        subq    %rsp, %r10              /* r10 = the target's frames' size */
-        movq    SLP_SLICES_RESTORE_BUFFER(%rcx), %r11
-        copy_slice %r11, %rsi, %r10, \wide /* rsi = the copy's destination */
+        subq    %rsi, %r10
+        subq    $48, %r10               /* the target's frames from rbp's */
+        movq    SLP_SLICES_RESTORE_BUFFER(%rcx), %rbx
+        leaq    48(%rbx), %rdi          /* slot up (the 8 bytes below rsp */
+        addq    $48, %rsi               /* are in the red zone)           */
+        copy_slice %rdi, %rsi, %r10, \wide
+.endm
+
+/* resume_from_buffer: installs the FP control words of the frame at rbx if
+   they differ from ours (eax, r8d), loads its registers and returns
+   `value` (rdx) to whoever pushed it, with rsp at its return address. */
+.macro resume_from_buffer
+        xorl    (%rbx), %eax
+        andl    $MXCSR_CONTROL_BITS, %eax
+        xorw    4(%rbx), %r8w
+        orw     %r8w, %ax
+        jnz     1f                      /* they differ: rare */
+2:      movq    %rdx, %rax
+        movq    8(%rbx), %r15
+        movq    16(%rbx), %r14
+        movq    24(%rbx), %r13
+        movq    32(%rbx), %r12
+        movq    48(%rbx), %rbp
+        movq    40(%rbx), %rbx
+        .cfi_remember_state
+        return_to_pusher
+        .cfi_restore_state
+1:      load_fp_control %rbx
+        jmp     2b
 .endm
 
 /* slp_swap_sliced(save_sp, sp, value, slices): slp_swap to a target whose
  * frames were evicted from the stack we run on (switch.h). rdi save_sp,
  * rsi sp, rdx value (kept), rcx slices; eax, r8d our FP control words;
- * r9 top; r10 bytes; r11 the other end of a copy. */
+ * r9 top; r10 bytes; r11 the other end of a copy. It pushes nothing: the
+ * frame slp_swap would push is written into the save buffer instead, so
+ * the CFI of the entry (CFA = rsp + 8, every register its own) holds until
+ * rsp moves to the target's return address, where it holds again. */
 SLP_FUNCTION(slp_swap_sliced)
         SLP_LANDING_PAD
-        push_frame
+        stmxcsr -16(%rsp)               /* read back below: early, as in */
+        fnstcw  -12(%rsp)               /* push_frame                    */
         movq    SLP_SLICES_TOP(%rcx), %r9
         movq    %r9, %r10
-        subq    %rsp, %r10              /* r10 = our frames' size */
+        subq    %rsp, %r10
+        addq    $SLP_FRAME_SIZE-8, %r10 /* r10 = our frames' size */
         movq    SLP_SLICES_SAVED_SIZE(%rcx), %r11
         movq    %r10, (%r11)
         cmpq    SLP_SLICES_SAVE_MIN(%rcx), %r10
         jb      .Lsliced_no_room
         cmpq    SLP_SLICES_SAVE_MAX(%rcx), %r10
         ja      .Lsliced_no_room
-        read_fp_control
+        movl    -16(%rsp), %eax         /* each read with its store's size */
+        movzwl  -12(%rsp), %r8d
         cmpq    $0, SLP_SLICES_WIDE(%rcx)
         jne     .Lsliced_wide
         sliced_copies 0
-.Lsliced_copied:
-        resume_with %rdx
+        resume_from_buffer
 
 .Lsliced_no_room:
         movq    %rcx, %rax
-        pop_frame_and_return
+        ret
 
 .Lsliced_wide:
         sliced_copies 1
         vzeroupper
-        jmp     .Lsliced_copied
+        resume_from_buffer
 SLP_END(slp_swap_sliced)
 
 

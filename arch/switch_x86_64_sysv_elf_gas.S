@@ -48,13 +48,19 @@
    never compared). */
 #define FP_CONTROL_MASK 0x0000ffff0000ffc0
 
+/* store_fp_control offset: stores MXCSR and the x87 control word at
+   \offset(%rsp), as the frame's first 8 bytes lay them out. Done early: the
+   later read-back of a stmxcsr store is slow. */
+.macro store_fp_control offset
+        stmxcsr \offset(%rsp)
+        fnstcw  \offset+4(%rsp)
+.endm
+
 /* push_frame: pushes the frame described above (CFI included). The FP
    control words are stored first, into the red zone where the frame's
-   slot will be: the later read-back of a stmxcsr store is slow, and the
-   pushes give it time. */
+   slot will be, so that the pushes give the read-back time. */
 .macro push_frame
-        stmxcsr -56(%rsp)               /* the frame's +0 once pushed */
-        fnstcw  -52(%rsp)
+        store_fp_control -56            /* the frame's +0 once pushed */
         push_callee_saved               /* arch/frame_x86_64.h */
 .endm
 
@@ -96,12 +102,13 @@
         fldcw   4(\frame)
 .endm
 
-/* read_fp_control: eax, r8d = our FP control words, from the frame just
-   pushed, each read with its store's size (an 8-byte load over the two
-   stores would miss store forwarding and stall). */
-.macro read_fp_control
-        movl    (%rsp), %eax
-        movzwl  4(%rsp), %r8d
+/* read_fp_control offset: eax, r8d = our FP control words, from where
+   store_fp_control put them (the frame just pushed unless told), each
+   read with its store's size (an 8-byte load over the two stores would
+   miss store forwarding and stall). */
+.macro read_fp_control offset=0
+        movl    \offset(%rsp), %eax
+        movzwl  \offset+4(%rsp), %r8d
 .endm
 
 /* resume_with value: on the target's stack, installs its FP control words
@@ -310,8 +317,7 @@ SLP_END(slp_swap)
  * rsp moves to the target's return address, where it holds again. */
 SLP_FUNCTION(slp_swap_sliced)
         SLP_LANDING_PAD
-        stmxcsr -16(%rsp)               /* read back below: early, as in */
-        fnstcw  -12(%rsp)               /* push_frame                    */
+        store_fp_control -16            /* read back below */
         movq    SLP_SLICES_TOP(%rcx), %r9
         movq    %r9, %r10
         subq    %rsp, %r10
@@ -322,8 +328,7 @@ SLP_FUNCTION(slp_swap_sliced)
         jb      .Lsliced_no_room
         cmpq    SLP_SLICES_SAVE_MAX(%rcx), %r10
         ja      .Lsliced_no_room
-        movl    -16(%rsp), %eax         /* each read with its store's size */
-        movzwl  -12(%rsp), %r8d
+        read_fp_control -16
         cmpq    $0, SLP_SLICES_WIDE(%rcx)
         jne     .Lsliced_wide
         sliced_copies 0

@@ -103,7 +103,11 @@ inline void scheduler::meet(channel_state& ch, int direction,
     hand_off(ch, direction, ops, data, exception);
     return;
   }
-  wait_on(ch, direction, ops, data, exception);
+  if (direction > 0) {
+    wait_on<+1>(ch, ops, data, exception);
+  } else {
+    wait_on<-1>(ch, ops, data, exception);
+  }
 }
 
 // channel_action: first the checks that change nothing (hooks, the
@@ -145,22 +149,16 @@ void scheduler::channel_action_rare(channel_state& ch, int direction,
 
 // wait_on: nobody waits on `ch` (whose lock the caller holds) for the
 // running tasklet: it blocks there, a sender with its value in its
-// mailbox, until a partner arrives; a receiver then takes its mail.
-void scheduler::wait_on(channel_state& ch, int direction,
-                        const detail::value_ops& ops, void* data,
-                        const std::exception_ptr* exception) {
-  const bool sending = direction > 0;
-  const char* op = operation_name(direction);
+// mailbox, until a partner arrives; a receiver then takes its mail. One
+// function per direction, so that each keeps only what it needs.
+template <int Direction>
+void scheduler::wait_on(channel_state& ch, const detail::value_ops& ops,
+                        void* data, const std::exception_ptr* exception) {
+  constexpr bool sending = Direction > 0;
+  const char* op = operation_name(Direction);
   tasklet_impl& self = *running_;
-  if (self.block_trap) {
-    ch.lock.unlock();
-    throw block_trap_error(
-        message(op, "this tasklet does not like to be blocked."));
-  }
-  if (ch.closing.load(std::memory_order_relaxed)) {
-    ch.lock.unlock();
-    throw channel_closed_error(
-        message(op, "Send/receive operation on a closed channel"));
+  if (self.block_trap || ch.closing.load(std::memory_order_relaxed)) {
+    refuse_to_wait(ch, self, op);
   }
   if (sending) {
     try {
@@ -176,7 +174,7 @@ void scheduler::wait_on(channel_state& ch, int direction,
     }
   }
   try {
-    leave_ring(op, &ch, direction);  // releases the lock once queued
+    leave_ring(op, &ch, Direction);  // releases the lock once queued
   } catch (...) {
     // Not blocked after all (deadlock, switch trap, no memory), or woken
     // with an exception: what is still in the mailbox goes back or away.
@@ -190,18 +188,37 @@ void scheduler::wait_on(channel_state& ch, int direction,
   if (!sending) take_mail(self, ops, data, op);
 }
 
-// take_mail: a receiver, resumed, takes what its partner left in its
-// mailbox.
-void scheduler::take_mail(tasklet_impl& self, const detail::value_ops& ops,
-                          void* out, const char* operation) {
-  if (self.mail_is_exception()) {
-    std::rethrow_exception(self.take_mail_exception());
+// refuse_to_wait: wait_on's errors (block_trap first), the lock released.
+void scheduler::refuse_to_wait(channel_state& ch, const tasklet_impl& self,
+                               const char* operation) {
+  ch.lock.unlock();
+  if (self.block_trap) {
+    throw block_trap_error(
+        message(operation, "this tasklet does not like to be blocked."));
   }
-  if (self.mail_ops == nullptr) {
-    throw error(message(operation, "woken without a value"));
+  throw channel_closed_error(
+      message(operation, "Send/receive operation on a closed channel"));
+}
+
+// take_mail: a receiver, resumed, takes what its partner left in its
+// mailbox: a value here, anything else in raise_mail.
+inline void scheduler::take_mail(tasklet_impl& self,
+                                 const detail::value_ops& ops, void* out,
+                                 const char* operation) {
+  if (self.mail_ops == nullptr || self.mail_is_exception()) {
+    raise_mail(self, operation);
   }
   self.mail_ops = nullptr;
   take_value(ops, ops.plain_size, self.mail, out);
+}
+
+// raise_mail: a receiver woken with an exception raises it; woken with no
+// mail at all, it says so.
+void scheduler::raise_mail(tasklet_impl& self, const char* operation) {
+  if (self.mail_is_exception()) {
+    std::rethrow_exception(self.take_mail_exception());
+  }
+  throw error(message(operation, "woken without a value"));
 }
 
 // hand_off: under the channel's lock, the running tasklet S meets P, the

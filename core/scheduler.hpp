@@ -238,11 +238,16 @@ class scheduler {
                                           void* data,
                                           const std::exception_ptr* exception);
   void let_partner_go(channel_state& ch, tasklet_impl& partner, bool local);
-  [[gnu::noinline]] void wait_on(channel_state& ch, int direction,
+  template <int Direction>
+  [[gnu::noinline]] void wait_on(channel_state& ch,
                                  const detail::value_ops& ops, void* data,
                                  const std::exception_ptr* exception);
+  [[noreturn, gnu::cold, gnu::noinline]] static void refuse_to_wait(
+      channel_state& ch, const tasklet_impl& self, const char* operation);
   void take_mail(tasklet_impl& self, const detail::value_ops& ops, void* out,
                  const char* operation);
+  [[noreturn, gnu::cold, gnu::noinline]] static void raise_mail(
+      tasklet_impl& self, const char* operation);
   // The hooks of <slp/hooks.hpp>, with switches and channel operations
   // refused while one runs.
   void notify_channel(channel_state& ch, tasklet_impl& t, bool sending,

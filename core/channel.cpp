@@ -161,16 +161,12 @@ void scheduler::wait_on(channel_state& ch, const detail::value_ops& ops,
     refuse_to_wait(ch, self, op);
   }
   if (sending) {
-    try {
-      if (exception != nullptr) {
-        self.put_mail_exception(*exception);
-      } else {
-        put_value(ops, ops.plain_size, self.mail, data);
-        self.mail_ops = &ops;
-      }
-    } catch (...) {
-      ch.lock.unlock();
-      throw;
+    const std::size_t plain_size = ops.plain_size;
+    if (plain_size != 0 && exception == nullptr) {
+      copy_plain(self.mail.bytes, data, plain_size);
+      self.mail_ops = &ops;
+    } else {
+      post_own_mail(ch, self, ops, data, exception);
     }
   }
   try {
@@ -186,6 +182,24 @@ void scheduler::wait_on(channel_state& ch, const detail::value_ops& ops,
     throw;
   }
   if (!sending) take_mail(self, ops, data, op);
+}
+
+// post_own_mail: a waiting sender's exception or non-plain value goes into
+// its own mailbox; if that throws, the lock is released.
+void scheduler::post_own_mail(channel_state& ch, tasklet_impl& self,
+                              const detail::value_ops& ops, void* data,
+                              const std::exception_ptr* exception) {
+  try {
+    if (exception != nullptr) {
+      self.put_mail_exception(*exception);
+    } else {
+      ops.put(self.mail, data);
+      self.mail_ops = &ops;
+    }
+  } catch (...) {
+    ch.lock.unlock();
+    throw;
+  }
 }
 
 // refuse_to_wait: wait_on's errors (block_trap first), the lock released.

@@ -242,6 +242,9 @@ class scheduler {
   [[gnu::noinline]] void wait_on(channel_state& ch,
                                  const detail::value_ops& ops, void* data,
                                  const std::exception_ptr* exception);
+  [[gnu::noinline]] static void post_own_mail(
+      channel_state& ch, tasklet_impl& self, const detail::value_ops& ops,
+      void* data, const std::exception_ptr* exception);
   [[noreturn, gnu::cold, gnu::noinline]] static void refuse_to_wait(
       channel_state& ch, const tasklet_impl& self, const char* operation);
   void take_mail(tasklet_impl& self, const detail::value_ops& ops, void* out,

@@ -345,8 +345,13 @@ void scheduler::leave_ring(const char* operation, channel_state* ch,
     return;
   }
   tasklet_impl& next = *running_->next;
-  step_out(ch, direction);
-  switch_away(next);
+  // A switch that cannot fail (no soft interrupt to redirect it, and no
+  // slice to save or place) needs no journal.
+  const bool sure =
+      !watchdog_.soft_pending && stack_engine::frames_in_place(next);
+  step_out(ch, direction, sure);
+  current_ = &next;  // in the ring: the successor of the tasklet leaving
+  switch_to_current();
 }
 
 void scheduler::leave_ring_rare(const char* operation, channel_state* ch,
@@ -379,34 +384,37 @@ void scheduler::leave_ring_rare(const char* operation, channel_state* ch,
     if (ch != nullptr) ch->lock.unlock();
     refuse_switch(operation);
   }
-  step_out(ch, direction);
+  step_out(ch, direction, false);
   if (sleep) {
     wait_for_work(operation, ch, fallback);
     return;
   }
-  switch_away(*next);
+  if (!next->in_ring) link_tail(*next);  // the watchdog, woken
+  current_ = next;
+  switch_to_current();
 }
 
-// step_out: leave_ring's edits, journaled: the running tasklet leaves the
-// runnables and waits on `ch` (whose lock is released) or is paused.
-inline void scheduler::step_out(channel_state* ch, int direction) {
+// step_out: leave_ring's edits: the running tasklet leaves the runnables
+// and waits on `ch` (whose lock is released) or is paused. Journaled
+// unless the switch that follows is `sure` not to fail.
+inline void scheduler::step_out(channel_state* ch, int direction, bool sure) {
   tasklet_impl& self = *running_;
-  begin();
-  unlink(self);  // before enqueue: both use the tasklet's links
+  if (sure) {
+    ring_remove(self);  // before the queue: both use the tasklet's links
+    if (ch != nullptr) {
+      ch->append(self, direction);
+      self.waiting_on.store(ch, std::memory_order_relaxed);
+    }
+  } else {
+    begin();
+    unlink(self);
+    if (ch != nullptr) enqueue(*ch, self, direction);
+  }
   if (ch != nullptr) {
-    enqueue(*ch, self, direction);
     ch->lock.unlock();
   } else {
     paused_self_ = &self;
   }
-}
-
-// switch_away: after step_out, `next` runs (made runnable if it was not:
-// the watchdog woken).
-inline void scheduler::switch_away(tasklet_impl& next) {
-  if (!next.in_ring) link_tail(next);
-  current_ = &next;
-  switch_to_current();
 }
 
 // wait_for_work: nothing can run in this thread; sleep until another

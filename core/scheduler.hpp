@@ -194,8 +194,7 @@ class scheduler {
   void leave_ring(const char* operation, channel_state* ch, int direction);
   [[gnu::noinline]] void leave_ring_rare(const char* operation,
                                          channel_state* ch, int direction);
-  void step_out(channel_state* ch, int direction);
-  void switch_away(tasklet_impl& next);
+  void step_out(channel_state* ch, int direction, bool sure);
   void wait_for_work(const char* operation, channel_state* ch,
                      tasklet_impl* fallback = nullptr);
   void register_thread();

@@ -58,8 +58,7 @@ class stack_engine {
   [[nodiscard]] bool try_transfer(context& from, context& to,
                                   void* value = nullptr,
                                   void** result = nullptr) noexcept {
-    if (to.state != context::status::suspended ||
-        (to.home != nullptr && to.home->resident != &to)) {
+    if (!frames_in_place(to)) {
       if (!transfer_by_slices(from, to, value)) return false;
       if (result != nullptr) *result = value_;
       return true;
@@ -78,6 +77,13 @@ class stack_engine {
     sanitizer::finish_switch(fake_stack);
     if (result != nullptr) *result = value_;
     return true;
+  }
+
+  // frames_in_place: `to` is suspended with its frames where they run, so
+  // a switch to it saves and places no slice: it cannot fail.
+  [[nodiscard]] static bool frames_in_place(const context& to) noexcept {
+    return to.state == context::status::suspended &&
+           (to.home == nullptr || to.home->resident == &to);
   }
 
   // finish: `from` has finished for good; switches to `to` and never

@@ -58,7 +58,10 @@ class stack_engine {
   [[nodiscard]] bool try_transfer(context& from, context& to,
                                   void* value = nullptr,
                                   void** result = nullptr) noexcept {
-    if (!frames_in_place(to)) {
+    // !frames_in_place(to), written out: through the call, GCC lays out
+    // the common path with one more jump, 1.5-2 ns per resident switch.
+    if (to.state != context::status::suspended ||
+        (to.home != nullptr && to.home->resident != &to)) {
       if (!transfer_by_slices(from, to, value)) return false;
       if (result != nullptr) *result = value_;
       return true;
@@ -81,6 +84,7 @@ class stack_engine {
 
   // frames_in_place: `to` is suspended with its frames where they run, so
   // a switch to it saves and places no slice: it cannot fail.
+  // The test try_transfer makes first, negated.
   [[nodiscard]] static bool frames_in_place(const context& to) noexcept {
     return to.state == context::status::suspended &&
            (to.home == nullptr || to.home->resident == &to);

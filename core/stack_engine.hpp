@@ -83,8 +83,8 @@ class stack_engine {
   }
 
   // frames_in_place: `to` is suspended with its frames where they run, so
-  // a switch to it saves and places no slice: it cannot fail.
-  // The test try_transfer makes first, negated.
+  // a switch to it saves and places no slice: it cannot fail. The negation
+  // of try_transfer's first test.
   [[nodiscard]] static bool frames_in_place(const context& to) noexcept {
     return to.state == context::status::suspended &&
            (to.home == nullptr || to.home->resident == &to);

@@ -401,10 +401,7 @@ inline void scheduler::step_out(channel_state* ch, int direction, bool sure) {
   tasklet_impl& self = *running_;
   if (sure) {
     ring_remove(self);  // before the queue: both use the tasklet's links
-    if (ch != nullptr) {
-      ch->append(self, direction);
-      self.waiting_on.store(ch, std::memory_order_relaxed);
-    }
+    if (ch != nullptr) queue(*ch, self, direction);
   } else {
     begin();
     unlink(self);

@@ -173,6 +173,8 @@ class scheduler {
   void unlink(tasklet_impl& t) noexcept;
   void link_after_current(tasklet_impl& t) noexcept;
   void enqueue(channel_state& ch, tasklet_impl& t, int direction) noexcept;
+  // queue: enqueue without a journal entry, for a switch that cannot fail.
+  void queue(channel_state& ch, tasklet_impl& t, int direction) noexcept;
   void unblock(tasklet_impl& t) noexcept;
   // dequeue: unblock without a journal entry, for a change that is not
   // followed by a switch, so never undone.
@@ -415,9 +417,14 @@ inline void scheduler::link_after_current(tasklet_impl& t) noexcept {
 
 inline void scheduler::enqueue(channel_state& ch, tasklet_impl& t,
                                int direction) noexcept {
+  queue(ch, t, direction);
+  if (journal_entry* e = record(journal_entry::queued, t)) e->channel = &ch;
+}
+
+inline void scheduler::queue(channel_state& ch, tasklet_impl& t,
+                             int direction) noexcept {
   ch.append(t, direction);
   t.waiting_on.store(&ch, std::memory_order_relaxed);
-  if (journal_entry* e = record(journal_entry::queued, t)) e->channel = &ch;
 }
 
 inline void scheduler::unblock(tasklet_impl& t) noexcept {

@@ -122,6 +122,10 @@ core::tasklet_impl* detail::tasklet_new_bound(std::size_t room,
   return t;
 }
 
+void detail::refuse_null_function(const char* operation) {
+  throw error(message(operation, "the function is a null pointer"));
+}
+
 tasklet& tasklet::unbind() { return bind_callable(nullptr); }
 
 tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,

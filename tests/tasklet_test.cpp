@@ -303,6 +303,27 @@ TEST_F(TaskletTest, AFunctionNameIsACallable) {
   EXPECT_EQ(function_calls, 42);
 }
 
+// SB 20, the part that is not a compile error (tests/compile_fail.cpp has
+// the rest): a null function pointer is refused where it is given, not
+// called later. The tasklet bind() was called on keeps its function.
+TEST_F(TaskletTest, B20_ANullFunctionPointerIsRefused) {
+  function_calls = 0;
+  void (*no_function)() = nullptr;
+  void (*no_function_of_int)(int) = nullptr;
+  expect_error<error>([&] { tasklet refused{no_function}; },
+                      "slp::tasklet: the function is a null pointer");
+  tasklet t{count_call};
+  expect_error<error>([&] { t.bind(no_function); },
+                      "slp::tasklet::bind: the function is a null pointer");
+  expect_error<error>([&] { t.bind(no_function_of_int, 1); },
+                      "slp::tasklet::bind: the function is a null pointer");
+  EXPECT_FALSE(t.alive());
+  EXPECT_EQ(run_count(), 1u);
+  t();
+  run();
+  EXPECT_EQ(function_calls, 1) << "t is still bound to count_call";
+}
+
 // The callable of tasklet(fn) gets its type's alignment: up to what
 // operator new guarantees next to the tasklet object, beyond that on its
 // own.
@@ -700,7 +721,7 @@ TEST_F(TaskletTest, C36_KilledBeforeStartingNeverRuns) {
   expect_error<error>([&] { s.run(); }, "dead");
 }
 
-// SB 37
+// SB 37; and SB 40 in its C++ form: an empty exception_ptr is refused.
 TEST_F(TaskletTest, C37_ThrowingToADeadTaskletFailsButTaskletExitIsANoOp) {
   tasklet t = tasklet{&nop}();
   run();

@@ -157,6 +157,24 @@ callable* make_callable_in(void* room, void* source) {
 template <class F>
 constexpr bool callable_fits_room =
     alignof(callable_of<std::decay_t<F>>) <= room_alignment;
+// may_be_callable<D>: what tasklet(fn) and bind(fn) accept: a function
+// whose parameters setup() can match, one callable without arguments, or a
+// class whose operator() may be a template (a generic lambda, which setup()
+// cannot match: it needs bind(fn, args...)). Anything else, an int say, is
+// a compile error.
+template <class D>
+constexpr bool may_be_callable =
+    !std::is_void_v<typename parameters_of<D>::type> ||
+    std::is_invocable_v<D&> || std::is_class_v<D>;
+// check_not_null: slp::error from `operation` when `fn` is a null function
+// or member pointer, which the tasklet could not call.
+[[noreturn]] void refuse_null_function(const char* operation);
+template <class D>
+void check_not_null(const D& fn, const char* operation) {
+  if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D>) {
+    if (fn == nullptr) refuse_null_function(operation);
+  }
+}
 // tasklet_new_bound: a new tasklet of the calling thread (not alive), with
 // `room` bytes after its object, where `make` constructs its callable.
 core::tasklet_impl* tasklet_new_bound(std::size_t room, callable_maker make,
@@ -169,7 +187,9 @@ class tasklet {
   // tasklet: a new, unbound tasklet (not alive), of the calling thread.
   tasklet();
   // tasklet: a new tasklet of the calling thread bound to `fn` (not alive,
-  // not scheduled). `fn` may be move-only; its result is discarded.
+  // not scheduled). `fn` may be move-only; its result is discarded. A value
+  // that cannot be a function does not compile; a null function pointer
+  // gets slp::error.
   template <class F,
             class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, tasklet>>>
   explicit tasklet(F&& fn) : impl_(new_bound(std::forward<F>(fn))) {}
@@ -183,10 +203,15 @@ class tasklet {
   ~tasklet();
 
   // bind: (re)binds to `fn`. slp::error for the current tasklet, a
-  // scheduled or blocked one, or one that has started and not finished.
+  // scheduled or blocked one, one that has started and not finished, or a
+  // null function pointer; a value that cannot be a function does not
+  // compile.
   template <class F>
   tasklet& bind(F&& fn) {
     using D = std::decay_t<F>;
+    static_assert(detail::may_be_callable<D>,
+                  "slp::tasklet::bind: the function is not callable");
+    detail::check_not_null<D>(fn, "slp::tasklet::bind");
     return bind_callable(
         std::make_unique<detail::callable_of<D>>(D(std::forward<F>(fn))));
   }
@@ -200,6 +225,7 @@ class tasklet {
         std::is_invocable_v<D&, std::decay_t<A0>&&, std::decay_t<A>&&...>,
         "slp::tasklet::bind: the function cannot be called with "
         "these arguments");
+    detail::check_not_null<D>(fn, "slp::tasklet::bind");
     return bind_callable(
         std::make_unique<
             detail::bound_call_of<D, std::decay_t<A0>, std::decay_t<A>...>>(
@@ -327,9 +353,12 @@ class tasklet {
   // the callable (bind() allocates the callable on its own).
   template <class F>
   static core::tasklet_impl* new_bound(F&& fn) {
+    static_assert(detail::may_be_callable<std::decay_t<F>>,
+                  "slp::tasklet: the function is not callable");
     if constexpr (std::is_function_v<std::remove_reference_t<F>>) {
       return new_bound(&fn);  // a function: stored as its pointer
     } else if constexpr (detail::callable_fits_room<F>) {
+      detail::check_not_null<std::decay_t<F>>(fn, "slp::tasklet");
       return detail::tasklet_new_bound(
           sizeof(detail::callable_of<std::decay_t<F>>),
           &detail::make_callable_in<F>,

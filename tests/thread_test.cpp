@@ -871,6 +871,49 @@ TEST_F(ThreadTest, HandOffToAnotherThreadNeverSwitchesTheCaller) {
   }
 }
 
+// SB 69: main sends three values to a tasklet receiving them in another
+// thread, whose main waits in run() with threadblock. The receiver waits
+// when the first send comes, so main does not block on it (the channel
+// callback sees balance -1 and "will not block"); all three values arrive
+// in order. The receiver then wakes its own watchdog (API.md §3: an
+// explicit wake-up), since main, which could still send, never sleeps.
+TEST_F(ThreadTest, E69_ValuesSentToAReceiverUnderThreadblockRunAllArrive) {
+  channel<int> ch;
+  struct seen {
+    int balance;
+    bool will_block;
+  };
+  std::vector<seen> main_sends;  // only main sends: only main writes it
+  set_channel_callback(
+      [&](const channel_ref& c, const tasklet&, bool sending, bool will_block) {
+        if (sending) main_sends.push_back(seen{c.balance(), will_block});
+      });
+  std::vector<int> received;  // the worker's; read after the join
+  std::optional<tasklet> woke_run;
+  {
+    worker_thread worker([&] {
+      tasklet receiver{[&] {
+        for (int i = 0; i < 3; ++i) received.push_back(ch.receive());
+        main_tasklet().insert();
+      }};
+      receiver();
+      run_options options;
+      options.threadblock = true;
+      woke_run = run(options);
+    });
+    wait_until([&] { return ch.balance() == -1; });
+    for (int v = 1; v <= 3; ++v) ch.send(v);
+    EXPECT_TRUE(current().is_main());
+  }
+  set_channel_callback(nullptr);
+  ASSERT_EQ(main_sends.size(), 3u);
+  EXPECT_EQ(main_sends[0].balance, -1);
+  EXPECT_FALSE(main_sends[0].will_block);
+  EXPECT_EQ(received, (std::vector<int>{1, 2, 3}));
+  EXPECT_FALSE(woke_run.has_value());
+  EXPECT_EQ(ch.balance(), 0);
+}
+
 // API.md §8: a receiver blocked in a thread that sleeps (nothing else
 // runnable there) is woken by a send from another thread. While it waits
 // the thread sleeps: it uses far less CPU than the wall time it waited (a

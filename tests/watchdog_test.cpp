@@ -219,6 +219,35 @@ TEST_F(WatchdogTest, I97_NestingProtectsUnlessIgnoreNesting) {
   }
 }
 
+// SB 10: a busy tasklet whose ignore_nesting was set from outside before it
+// started: run() with a 10-tick budget hands it back alive and paused (not
+// scheduled, not blocked, its flag kept); inserted and run again, it
+// finishes and leaves the runnables.
+TEST_F(WatchdogTest, A10_InterruptedTaskletIsPausedThenFinishesWhenInserted) {
+  int progress = 0;
+  tasklet t{busy(100, 0, &progress)};
+  t();
+  EXPECT_FALSE(t.set_ignore_nesting(true)) << "new tasklets start without it";
+  const std::optional<tasklet> victim = run(ticks(10));
+  ASSERT_TRUE(victim.has_value());
+  EXPECT_EQ(*victim, t);
+  EXPECT_TRUE(t.alive());
+  EXPECT_TRUE(t.paused());
+  EXPECT_FALSE(t.scheduled());
+  EXPECT_FALSE(t.blocked());
+  EXPECT_FALSE(t.restorable()) << "it has started: it has C state";
+  EXPECT_TRUE(t.ignore_nesting());
+  EXPECT_EQ(t.nesting_level(), 0) << "no guard, no run() of its own";
+  EXPECT_EQ(progress, 10);
+  EXPECT_EQ(run_count(), 1u);
+  t.insert();
+  EXPECT_FALSE(run().has_value());
+  EXPECT_FALSE(t.alive());
+  EXPECT_FALSE(t.scheduled());
+  EXPECT_EQ(progress, 100);
+  EXPECT_EQ(run_count(), 1u);
+}
+
 // SB 98: the runner tasklet that owns the timeout is the one woken, not
 // main, whose run() has none.
 TEST_F(WatchdogTest, I98_TheRunnerThatOwnsTheTimeoutIsWoken) {

@@ -17,11 +17,13 @@
 // handshake), the mode is `shared` from the start.
 //
 // Example:
-//   std::lock_guard<channel_lock> guard(ch.lock);
+//   channel_lock::held guard(ch.lock);   // released at the end of scope,
+//   guard.unlock();                      // or where the code hands it on
 #ifndef SLP_CORE_CHANNEL_LOCK_HPP
 #define SLP_CORE_CHANNEL_LOCK_HPP
 
 #include <atomic>
+#include <mutex>
 
 #include "core/spinlock.hpp"
 
@@ -105,6 +107,30 @@ class channel_lock {
   [[gnu::noinline]] void lock_slow() noexcept;
 
   spinlock spin_;
+
+ public:
+  // held: a channel lock that the code holds, released when it goes out of
+  // scope unless it has been released already (unlock()): the owner of a
+  // rendezvous hands it on to whoever releases it, and every way out
+  // (including an exception) releases it exactly once.
+  class held {
+   public:
+    explicit held(channel_lock& lock) noexcept : lock_(&lock) { lock.lock(); }
+    // held(lock, adopt): a lock already taken (try_lock_fast()).
+    held(channel_lock& lock, std::adopt_lock_t) noexcept : lock_(&lock) {}
+    held(const held&) = delete;
+    held& operator=(const held&) = delete;
+    ~held() {
+      if (lock_ != nullptr) lock_->unlock();
+    }
+    void unlock() noexcept {
+      lock_->unlock();
+      lock_ = nullptr;
+    }
+
+   private:
+    channel_lock* lock_;
+  };
 };
 
 }  // namespace slp::core

@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: MIT
 // slp — the state shared by every handle of one channel: its waiters (a
-// FIFO linked through the tasklets' next/prev), balance and flags.
+// FIFO linked through the tasklets' next/prev), balance and flags. A
+// channel is a wait site (core/wait_site.hpp): its waiters are parked
+// there with code +1 (sending) or -1 (receiving).
 #ifndef SLP_CORE_CHANNEL_STATE_HPP
 #define SLP_CORE_CHANNEL_STATE_HPP
 
@@ -9,10 +12,11 @@
 
 #include "core/channel_lock.hpp"
 #include "core/tasklet_impl.hpp"
+#include "core/wait_site.hpp"
 
 namespace slp::core {
 
-struct channel_state {
+struct channel_state : wait_site {
   channel_state() noexcept;
 
   std::atomic<std::size_t> refs{1};
@@ -49,6 +53,7 @@ struct channel_state {
     }
     t.blocked.store(static_cast<std::int8_t>(direction),
                     std::memory_order_relaxed);
+    t.waiting_on.store(this, std::memory_order_relaxed);
     balance.store(balance.load(std::memory_order_relaxed) + direction,
                   std::memory_order_relaxed);
   }
@@ -68,6 +73,7 @@ struct channel_state {
                       t.blocked.load(std::memory_order_relaxed),
                   std::memory_order_relaxed);
     t.blocked.store(0, std::memory_order_relaxed);
+    t.waiting_on.store(nullptr, std::memory_order_relaxed);
     t.next = nullptr;
     t.prev = nullptr;
   }

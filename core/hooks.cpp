@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The monitoring hooks of <slp/hooks.hpp>: process-wide, read on every
 // switch with one atomic load, so that having none costs nothing and a
 // fast hook costs one indirect call.
@@ -9,7 +10,6 @@
 #include <mutex>
 #include <vector>
 
-#include "core/channel_state.hpp"
 #include "core/scheduler.hpp"
 #include "core/tasklet_impl.hpp"
 #include "slp/errors.hpp"
@@ -53,10 +53,8 @@ std::optional<tasklet> handle(tasklet_impl* t) {
 
 std::atomic<const hook_set*> published_hooks{nullptr};
 
-// notify_channel: the channel callback, before the operation does anything;
-// its exception propagates out of the channel operation.
-void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
-                               bool will_block) {
+void hook_dispatch::channel(channel_state& ch, tasklet_impl& t, bool sending,
+                            bool will_block) {
   const hook_set* h = current_hooks();
   if (h == nullptr || !h->channel) return;
   const channel_ref ref(detail::channel_add_ref(&ch));
@@ -75,8 +73,9 @@ void scheduler::notify_channel(channel_state& ch, tasklet_impl& t, bool sending,
 // switch, when a schedule callback is set (notify_schedule calls a lone
 // fast hook itself); an exception from the callback goes to the error
 // handler, or to stderr.
-void scheduler::call_schedule_hooks(const hook_set& h, tasklet_impl* from,
-                                    tasklet_impl* to) noexcept {
+void hook_dispatch::call_schedule_hooks(const hook_set& h,
+                                        tasklet_impl* from,
+                                        tasklet_impl* to) noexcept {
   in_hook_ = true;
   if (h.fast.fn != nullptr) {
     h.fast.fn(h.fast.user, tasklet_view(from), tasklet_view(to));
@@ -86,7 +85,7 @@ void scheduler::call_schedule_hooks(const hook_set& h, tasklet_impl* from,
       h.schedule(handle(from), handle(to));
     } catch (...) {
       std::exception_ptr e = std::current_exception();
-      auto handler = error_handler();
+      auto handler = scheduler::error_handler();
       bool reported = false;
       if (handler && *handler) {
         try {

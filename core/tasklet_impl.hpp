@@ -17,13 +17,13 @@
 #include <utility>
 
 #include "core/context.hpp"
-#include "slp/channel.hpp"
+#include "core/mailbox.hpp"
 #include "slp/tasklet.hpp"
 
 namespace slp::core {
 
 class scheduler;
-struct channel_state;
+struct wait_site;
 
 // eh_globals: the per-thread C++ exception state of the Itanium ABI
 // (__cxa_eh_globals: the caught-exceptions stack and the uncaught count),
@@ -88,8 +88,10 @@ struct tasklet_impl : context {
   // context::state. (The object's size is a memory figure of
   // docs/PERFORMANCE.md: each field costs every parked tasklet.)
   //
-  // While blocked: +1 (sending) or -1 (receiving), and `waiting_on` below.
-  // Set under the channel's lock, possibly by another thread's hand-off.
+  // While parked at a wait site, its code: +1 (sending) or -1 (receiving)
+  // on a channel; 0 while not waiting. With `waiting_on` below, the record
+  // of what the tasklet waits on (core/wait_site.hpp). Set under the
+  // site's lock, possibly by another thread's hand-off.
   std::atomic<std::int8_t> blocked{0};
   bool in_ring = false;
   bool set_up = false;  // alive: set up or started, not finished
@@ -125,18 +127,10 @@ struct tasklet_impl : context {
   callable_slot fn;
   std::unique_ptr<detail::arguments> args;
   std::exception_ptr bomb;  // raised where the tasklet next resumes
-  std::atomic<channel_state*> waiting_on{nullptr};  // while blocked
-  // The mailbox: a value (or exception) sent by this tasklet while it waits
-  // to send, or handed to it while it waits to receive. It lives here, not
-  // on any stack. `mail_ops` says what it holds: nothing (null), a value of
-  // the channel's type (its value_ops), or an exception
-  // (&exception_mail_ops).
-  detail::mailbox_storage mail{};
-  const detail::value_ops* mail_ops = nullptr;
-
-  void put_mail_exception(const std::exception_ptr& e) noexcept;
-  [[nodiscard]] bool mail_is_exception() const noexcept;
-  std::exception_ptr take_mail_exception() noexcept;
+  std::atomic<wait_site*> waiting_on{nullptr};  // while blocked
+  // A value (or exception) sent by this tasklet while it waits to send, or
+  // handed to it while it waits to receive.
+  mailbox mail;
 
   // save_exception_state / restore_exception_state: the thread's C++
   // exception state into this tasklet as it is switched out, and back as
@@ -148,11 +142,6 @@ struct tasklet_impl : context {
   void restore_exception_state(eh_globals& g) const noexcept {
     g.caught_exceptions = caught_exceptions;
     g.uncaught_exceptions = uncaught_exceptions;
-  }
-
-  void clear_mail() noexcept {
-    if (mail_ops != nullptr) mail_ops->destroy(mail);
-    mail_ops = nullptr;
   }
 
   // live_count: tasklet objects that exist now, in the whole process (for
@@ -177,28 +166,6 @@ struct tasklet_impl : context {
     return in_ring || is_blocked();
   }
 };
-
-// exception_mail_ops: the mailbox holds an exception to raise in the
-// receiver, not a value (an object of its own, so that even a channel of
-// std::exception_ptr is told apart).
-inline constexpr detail::value_ops exception_mail_ops =
-    detail::value_ops_for<std::exception_ptr>::ops;
-
-inline void tasklet_impl::put_mail_exception(
-    const std::exception_ptr& e) noexcept {
-  ::new (static_cast<void*>(mail.bytes)) std::exception_ptr(e);
-  mail_ops = &exception_mail_ops;
-}
-inline bool tasklet_impl::mail_is_exception() const noexcept {
-  return mail_ops == &exception_mail_ops;
-}
-inline std::exception_ptr tasklet_impl::take_mail_exception() noexcept {
-  auto* e = std::launder(reinterpret_cast<std::exception_ptr*>(mail.bytes));
-  std::exception_ptr taken = std::move(*e);
-  e->~exception_ptr();
-  mail_ops = nullptr;
-  return taken;
-}
 
 // too_many_references: stops the process: a tasklet's reference count
 // would wrap (2^32 handles).

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+// slp — one thread's runnables: the ring of tasklets that can run, its
+// head (the tasklet that runs next), and the transaction that lets an
+// operation put the ring and the wait sites back when its switch cannot
+// happen (no memory for a stack slice).
+//
+// Every change goes through the same verbs. Between begin() and the end of
+// the operation's switch (commit(), or undo() when it failed) each change
+// is journaled; outside a transaction nothing is, because no switch
+// follows that could fail.
+//
+// Example:
+//   ring.begin();
+//   ring.remove(self);          // journaled
+//   ring.set_current(next);
+//   if (!switched) ring.undo(); else ring.commit();
+#ifndef SLP_CORE_RUNNABLES_HPP
+#define SLP_CORE_RUNNABLES_HPP
+
+#include <cstddef>
+
+#include "core/tasklet_impl.hpp"
+#include "core/wait_site.hpp"
+
+namespace slp::core {
+
+class runnables {
+ public:
+  [[nodiscard]] tasklet_impl* current() const noexcept { return current_; }
+  void set_current(tasklet_impl* t) noexcept { current_ = t; }
+  [[nodiscard]] std::size_t count() const noexcept { return count_; }
+
+  // append: `t` runs last.
+  void append(tasklet_impl& t) noexcept {
+    insert_after(t, current_ != nullptr ? current_->prev : nullptr);
+  }
+  // insert_next: `t` runs right after the head (first if the ring is empty).
+  void insert_next(tasklet_impl& t) noexcept { insert_after(t, current_); }
+  // remove: `t` leaves the ring; the head moves on if it was `t`.
+  void remove(tasklet_impl& t) noexcept;
+
+  // parked / woken: the site's code has queued `t` at `site`, or taken it
+  // out from where it `was`: the journal notes it, for undo().
+  void parked(tasklet_impl& t, wait_site& site) noexcept {
+    if (entry* e = record(entry::parked, t)) e->site = &site;
+  }
+  void woken(tasklet_impl& t, wait_site& site, wait_place was) noexcept {
+    if (entry* e = record(entry::woken, t)) {
+      e->site = &site;
+      e->place = was;
+    }
+  }
+
+  // begin: a transaction starts: from here every change is journaled.
+  void begin() noexcept {
+    size_ = 0;
+    begun_with_ = current_;
+  }
+  // commit: the switch happened (or none was needed): forget the journal.
+  void commit() noexcept { size_ = closed; }
+  // undo: the switch could not happen: every change since begin() is
+  // taken back, the head too. Stops the process if the journal overflowed.
+  void undo() noexcept;
+
+ private:
+  struct entry {
+    enum kind_t { linked, unlinked, parked, woken } kind;
+    tasklet_impl* tasklet;
+    tasklet_impl* after;  // unlinked: the predecessor it had
+    bool was_current;     // unlinked
+    wait_site* site;      // parked, woken
+    wait_place place;     // woken
+  };
+  // The longest operation journals a handful of changes.
+  static constexpr std::size_t capacity = 6;
+  static constexpr std::size_t overflowed = capacity + 1;
+  static constexpr std::size_t closed = capacity + 2;
+
+  void insert_after(tasklet_impl& t, tasklet_impl* after) noexcept;
+  // record: a new entry of `kind` for `t` while a transaction is open; the
+  // caller fills in the fields that kind needs. Null outside a
+  // transaction, and once the journal is full (which makes undo() fatal).
+  entry* record(entry::kind_t kind, tasklet_impl& t) noexcept {
+    if (size_ >= capacity) {
+      if (size_ == capacity) size_ = overflowed;
+      return nullptr;
+    }
+    entry& e = journal_[size_++];
+    e.kind = kind;
+    e.tasklet = &t;
+    return &e;
+  }
+
+  tasklet_impl* current_ = nullptr;  // the head: runs next, or runs now
+  std::size_t count_ = 0;
+  std::size_t size_ = closed;
+  tasklet_impl* begun_with_ = nullptr;  // the head when begin() was called
+  entry journal_[capacity];
+};
+
+inline void runnables::insert_after(tasklet_impl& t,
+                                    tasklet_impl* after) noexcept {
+  if (after == nullptr) {
+    t.next = &t;
+    t.prev = &t;
+    current_ = &t;
+  } else {
+    t.prev = after;
+    t.next = after->next;
+    after->next->prev = &t;
+    after->next = &t;
+  }
+  t.in_ring = true;
+  ++count_;
+  record(entry::linked, t);
+}
+
+inline void runnables::remove(tasklet_impl& t) noexcept {
+  tasklet_impl* after = t.next == &t ? nullptr : t.prev;
+  const bool was_current = current_ == &t;
+  if (t.next == &t) {
+    current_ = nullptr;
+  } else {
+    t.prev->next = t.next;
+    t.next->prev = t.prev;
+    if (was_current) current_ = t.next;
+  }
+  t.next = nullptr;
+  t.prev = nullptr;
+  t.in_ring = false;
+  --count_;
+  if (entry* e = record(entry::unlinked, t)) {
+    e->after = after;
+    e->was_current = was_current;
+  }
+}
+
+}  // namespace slp::core
+
+#endif  // SLP_CORE_RUNNABLES_HPP

@@ -98,7 +98,7 @@ consumer_dir() {
 copy_tree() {
   mkdir -p "$1"
   (cd "$root" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+    while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done |
     tar --null -T - -cf -) | tar -C "$1" -xf -
 }
 

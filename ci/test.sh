@@ -137,7 +137,17 @@ install_consumer() {
   rm -rf "$prefix"
   cmake --install "$root/build/release" --prefix "$prefix" >/dev/null
   dir=$(consumer_dir find_package)
-  build_consumer "$dir" -DCMAKE_PREFIX_PATH="$prefix"
+  # The version file says SameMajorVersion: MAJOR.0 is answered by any
+  # MAJOR.x (SameMinorVersion would refuse it from MAJOR.1 on), and the next
+  # major version is refused.
+  build_consumer "$dir" -DCMAKE_PREFIX_PATH="$prefix" -DSLP_WANTED_VERSION="${version%%.*}.0"
+  rm -rf "$dir/build"
+  if cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
+    -DSLP_WANTED_VERSION="$((${version%%.*} + 1)).0" >/dev/null 2>&1; then
+    echo "find_package(slp $((${version%%.*} + 1)).0) accepted slp $version" >&2
+    return 1
+  fi
+  echo "   find_package(slp ${version%%.*}.0) found slp $version, find_package(slp $((${version%%.*} + 1)).0) did not"
 }
 
 add_subdirectory_consumer() {

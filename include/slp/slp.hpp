@@ -13,5 +13,6 @@
 #include "slp/hooks.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
+#include "slp/version.hpp"
 
 #endif  // SLP_SLP_HPP

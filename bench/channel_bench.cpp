@@ -10,9 +10,11 @@
 // (both threads sleep in the kernel part of the time) and run with both
 // threads on one CPU, on one CPU each, or unpinned (placement:0/1/2).
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <numeric>
 #include <string>
@@ -20,7 +22,7 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
-#include "core/channel_lock.hpp"
+#include "core/channel_state.hpp"
 #include "slp/channel.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
@@ -74,6 +76,35 @@ void channel_pingpong(benchmark::State& state, int preference,
 // (neither: the partner goes to the tail) and +1 (sender first).
 void BM_SlpChannelPingPong(benchmark::State& state) {
   channel_pingpong(state, static_cast<int>(state.range(0)), false);
+}
+
+// BM_SlpChannelPingPongBesideThreads: the same ping-pong, on channels of
+// its own, in a process where two other threads have passed values through
+// a channel they share (which then takes its lock) and still run. A channel
+// takes a lock only once two threads use it: this should cost what
+// BM_SlpChannelPingPong/preference:-1 costs.
+void BM_SlpChannelPingPongBesideThreads(benchmark::State& state) {
+  (void)run_count();  // main's scheduler exists: the threads' first sends
+                      // block without a deadlock
+  channel<int> shared;
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    for (int i = 0; i < 100; ++i) shared.send(i);
+    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  std::thread receiver([&] {
+    for (int i = 0; i < 100; ++i) {
+      if (shared.receive() != i) std::abort();
+    }
+    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (shared.balance() != 0 || !shared.state()->lock.is_shared()) {
+    std::this_thread::yield();
+  }
+  channel_pingpong(state, -1, false);
+  done = true;
+  sender.join();
+  receiver.join();
 }
 
 // BM_SlpChannelPingPongScheduleAll: schedule_all: every hand-off puts both
@@ -151,20 +182,9 @@ struct start_line {
   }
 };
 
-// as_if_a_process_of_its_own: at scope exit, once the case's threads and
-// channels are gone, the channel lock's mode is back to that of a fresh
-// process. Using channels from two threads ends the single-thread elision
-// of the channel lock for the rest of a process (core/channel_lock.hpp);
-// without this, every single-thread case that happened to run after a
-// cross-thread one would measure a program that had used threads.
-struct as_if_a_process_of_its_own {
-  ~as_if_a_process_of_its_own() { core::channel_lock::reset_for_tests(); }
-};
-
 // BM_SlpThreadPingPong: the main tasklets of two threads ping-pong through
 // two channels: every message wakes the other thread (API.md §8).
 void BM_SlpThreadPingPong(benchmark::State& state) {
-  const as_if_a_process_of_its_own afterwards;  // destroyed last
   const auto where = static_cast<placement>(state.range(0));
   const cpu_plan plan = plan_cpus(where);
   if (!plan.problem.empty()) {
@@ -395,6 +415,7 @@ BENCHMARK(BM_SlpChannelPingPong)
     ->Arg(-1)
     ->Arg(0)
     ->Arg(1);
+BENCHMARK(BM_SlpChannelPingPongBesideThreads);
 BENCHMARK(BM_SlpChannelPingPongScheduleAll);
 BENCHMARK(BM_FiberUnbufferedPingPong);
 BENCHMARK(BM_FiberBufferedPingPong);

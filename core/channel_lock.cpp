@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: MIT
+// slp — the channel lock's slow path (core/channel_lock.hpp): claiming a
+// channel, ending its elision when a second thread comes, membarrier.
 #include "core/channel_lock.hpp"
 
 #include <linux/membarrier.h>
@@ -10,18 +13,10 @@ namespace slp::core {
 
 namespace elision {
 
-#if defined(SLP_TSAN)
-std::atomic<int> mode{shared};
-#else
-std::atomic<int> mode{elided};
-#endif
-alignas(64) std::atomic<bool> inside{false};
-__thread bool mine = false;
+__thread std::uint64_t thread_mark __attribute__((tls_model("initial-exec"))) =
+    0;
 
 namespace {
-
-// The channel thread is chosen once, by the first lock of any channel.
-alignas(64) std::atomic<bool> claimed{false};
 
 // membarrier_ready: registers the process for expedited private barriers,
 // once; false where the kernel (or an emulator) does not have them.
@@ -32,24 +27,21 @@ bool membarrier_ready() noexcept {
   return ready;
 }
 
-// end: the calling thread is not the channel thread: from now on every
-// thread takes the spinlock, once the channel thread holds no channel
-// without it.
-void end() noexcept {
-  int expected = elided;
-  mode.compare_exchange_strong(expected, draining, std::memory_order_seq_cst);
-  if (expected == shared) return;
-  // Registered: the mode was elided, which only a registered process gets.
-  syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-  while (inside.load(std::memory_order_acquire)) {
-    std::this_thread::yield();
+// my_mark: the calling thread's mark, given on first use.
+std::uint64_t my_mark() noexcept {
+  static std::atomic<std::uint64_t> next{16};
+  if (thread_mark == 0) {
+    thread_mark = next.fetch_add(1, std::memory_order_relaxed);
   }
-  mode.store(shared, std::memory_order_release);
+  return thread_mark;
 }
 
 }  // namespace
 
 }  // namespace elision
+
+channel_lock::channel_lock() noexcept
+    : owner_(possible() ? unclaimed : shared) {}
 
 bool channel_lock::possible() noexcept {
 #if defined(SLP_TSAN)
@@ -59,42 +51,36 @@ bool channel_lock::possible() noexcept {
 #endif
 }
 
-void channel_lock::reset_for_tests() noexcept {
-  elision::mine = false;
-  elision::inside.store(false, std::memory_order_relaxed);
-  elision::claimed.store(false, std::memory_order_relaxed);
-  elision::mode.store(possible() ? elision::elided : elision::shared,
-                      std::memory_order_seq_cst);
-}
-
-void channel_lock::thread_ends() noexcept {
-  if (!elision::mine) return;
-  elision::mine = false;
-  // Holds no channel now; what it wrote is seen by the next to claim.
-  elision::claimed.store(false, std::memory_order_release);
-}
-
 void channel_lock::lock_slow() noexcept {
-  using namespace elision;
-  if (mode.load(std::memory_order_acquire) != shared && !mine) {
-    bool expected = false;
-    if (claimed.compare_exchange_strong(expected, true,
-                                        std::memory_order_acq_rel) &&
-        membarrier_ready()) {
-      mine = true;  // the first: the channel thread
-      lock();
+  for (;;) {
+    std::uint64_t owner = owner_.load(std::memory_order_acquire);
+    if (owner == shared) {
+      spin_.lock();
       return;
     }
-    if (!membarrier_ready()) {
-      mode.store(shared, std::memory_order_release);
-    } else {
-      end();
+    if (owner == unclaimed) {
+      // The first thread to lock the channel owns it.
+      owner_.compare_exchange_strong(owner, elision::my_mark(),
+                                     std::memory_order_acq_rel);
+      if (try_lock_fast()) return;
+      continue;
     }
+    if (owner == draining) {  // another thread is ending the elision
+      std::this_thread::yield();
+      continue;
+    }
+    if (owner == elision::thread_mark) continue;  // changed meanwhile
+    // Another thread owns it: end its elision, for good.
+    if (!owner_.compare_exchange_strong(owner, draining,
+                                        std::memory_order_seq_cst)) {
+      continue;
+    }
+    // Registered: the channel was claimed, which only a registered
+    // process does.
+    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    while (inside_.load(std::memory_order_acquire)) std::this_thread::yield();
+    owner_.store(shared, std::memory_order_release);
   }
-  // Shared; or the channel thread while another thread drains, or inside
-  // a section it holds without the lock: that section is its own, and
-  // nobody else takes a spinlock until it is over.
-  spin_.lock();
 }
 
 }  // namespace slp::core

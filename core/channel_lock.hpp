@@ -1,20 +1,22 @@
-// slp — the lock of a channel: a spinlock that a program whose channels are
-// all used from one thread never takes.
+// SPDX-License-Identifier: MIT
+// slp — the lock of one channel: a spinlock that a channel used from one
+// thread only never takes.
 //
-// The first thread that locks a channel becomes the process's channel
-// thread (until its scheduler ends; then the next one to lock a channel
-// does). While no other thread has locked one, that thread's critical
-// sections take no lock: it marks itself inside one (a plain store) and
-// checks that the mode is still `elided`. The first other thread that locks
-// a channel ends that mode for good: it sets `draining`, runs membarrier(2)
-// (MEMBARRIER_CMD_PRIVATE_EXPEDITED: a full memory barrier on every running
-// thread of the process), waits until the channel thread is inside none, and
-// sets `shared`; from then on every thread takes the spinlock. Either the
-// channel thread's count was visible to the draining thread after the
-// barrier, or its re-check of the mode came after the barrier and saw
-// `draining`: the two halves of an asymmetric Dekker handshake. Where
+// The first thread that locks a channel becomes its owner. While no other
+// thread has locked it, the owner's critical sections take no lock: it
+// marks itself inside one (a plain store to the channel's `inside_`) and
+// checks that it still owns the channel. The first other thread that
+// locks the channel ends that for this channel, for good: it marks the
+// channel `draining`, runs membarrier(2) (MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+// a full memory barrier on every running thread of the process), waits
+// until the owner is inside no section of it, and marks it `shared`; from
+// then on every thread takes the spinlock. Either the owner's mark was
+// visible to the draining thread after the barrier, or its re-check of the
+// owner came after the barrier and saw `draining`: the two halves of an
+// asymmetric Dekker handshake. Other channels are not affected: a program
+// pays for the lock only on the channels that two threads use. Where
 // membarrier is missing, and under ThreadSanitizer (which cannot see that
-// handshake), the mode is `shared` from the start.
+// handshake), every channel is `shared` from the start.
 //
 // Example:
 //   channel_lock::held guard(ch.lock);   // released at the end of scope,
@@ -23,6 +25,7 @@
 #define SLP_CORE_CHANNEL_LOCK_HPP
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 
 #include "core/spinlock.hpp"
@@ -30,85 +33,62 @@
 namespace slp::core {
 
 namespace elision {
-
-enum mode_t : int { elided, draining, shared };
-
-// (Hidden: read at their own address, not through the GOT, in this
-// position-independent library.)
-//
-// The process's mode; written only on the way from elided to shared.
-extern std::atomic<int> mode __attribute__((visibility("hidden")));
-// Whether the channel thread holds a channel lock without locking (one at
-// most: a lock taken inside that one takes the spinlock); written only by
-// that thread. On a cache line of its own, away from `mode`.
-extern std::atomic<bool> inside __attribute__((visibility("hidden")));
-// Whether the calling thread is the channel thread.
-extern __thread bool mine __attribute__((tls_model("initial-exec")));
-
+// The calling thread's owner mark: 0 until it first claims a channel, then
+// a number no other thread has (never reused).
+extern __thread std::uint64_t thread_mark __attribute__((tls_model("initial-exec")));
 }  // namespace elision
 
 class channel_lock {
  public:
+  channel_lock() noexcept;
+
   void lock() noexcept {
     if (!try_lock_fast()) lock_slow();
   }
-  // try_lock_fast: lock() where it needs no call (elided, or an uncontended
-  // spinlock); false, with nothing held, where lock() would call.
+  // try_lock_fast: lock() where it needs no call (the owner's section, or
+  // an uncontended spinlock); false, with nothing held, where lock() would
+  // call.
   [[nodiscard]] bool try_lock_fast() noexcept {
-    if (elision::mine) {
-      if (elision::inside.load(std::memory_order_relaxed)) return false;
-      elision::inside.store(true, std::memory_order_relaxed);
+    const std::uint64_t me = elision::thread_mark;
+    if (owner_.load(std::memory_order_relaxed) == me) {
+      inside_.store(true, std::memory_order_relaxed);
       // Only the compiler is kept from reordering; the CPU, by the other
       // side's membarrier.
       std::atomic_signal_fence(std::memory_order_seq_cst);
-      if (elision::mode.load(std::memory_order_relaxed) == elision::elided) {
-        return true;
-      }
-      elision::inside.store(false, std::memory_order_release);
+      if (owner_.load(std::memory_order_relaxed) == me) return true;
+      inside_.store(false, std::memory_order_release);
       return false;
     }
-    return elision::mode.load(std::memory_order_acquire) == elision::shared &&
-           spin_.try_lock();
+    return owner_.load(std::memory_order_acquire) == shared && spin_.try_lock();
   }
   // unlock: the spinlock is held only if it was taken: nobody takes it
-  // while the channel thread is inside without it.
+  // while the owner is inside without it.
   void unlock() noexcept {
     if (spin_.locked()) {
       spin_.unlock();
       return;
     }
-    elision::inside.store(false, std::memory_order_release);
+    inside_.store(false, std::memory_order_release);
   }
-
-  // thread_ends: the calling thread's scheduler is gone: if it was the
-  // channel thread, the next thread to lock a channel may be, as long as no
-  // two threads have used channels at once.
-  static void thread_ends() noexcept;
-
-  // reset_for_tests: back to the state of a fresh process (elided, nobody
-  // the channel thread, unless elision is not possible), for tests and for
-  // benchmarks that stand for programs of their own. Only while no other
-  // thread uses a channel and the caller holds none.
-  static void reset_for_tests() noexcept;
 
   // possible: whether locks are elided at all in this process (not under
   // ThreadSanitizer, and only where membarrier is).
   [[nodiscard]] static bool possible() noexcept;
-
-  // elided: whether the calling thread's channel locks take no lock now.
-  [[nodiscard]] static bool elided() noexcept {
-    return elision::mine &&
-           elision::mode.load(std::memory_order_relaxed) == elision::elided;
+  // elided: whether the calling thread's sections of this channel take no
+  // lock now.
+  [[nodiscard]] bool elided() const noexcept {
+    return owner_.load(std::memory_order_relaxed) == elision::thread_mark;
+  }
+  // shared: whether this channel's sections take the spinlock in every
+  // thread from now on.
+  [[nodiscard]] bool is_shared() const noexcept {
+    return owner_.load(std::memory_order_acquire) == shared;
+  }
+  // inside: whether the owner is in a section without the lock now.
+  [[nodiscard]] bool inside() const noexcept {
+    return inside_.load(std::memory_order_acquire);
   }
 
- private:
-  // lock_slow: becomes the channel thread (the first to lock a channel),
-  // or ends the elided mode, or just takes the spinlock.
-  [[gnu::noinline]] void lock_slow() noexcept;
-
-  spinlock spin_;
-
- public:
   // held: a channel lock that the code holds, released when it goes out of
   // scope unless it has been released already (unlock()): the owner of a
   // rendezvous hands it on to whoever releases it, and every way out
@@ -131,6 +111,20 @@ class channel_lock {
    private:
     channel_lock* lock_;
   };
+
+ private:
+  // The owner_ values that are not a thread's mark (marks start above).
+  static constexpr std::uint64_t unclaimed = 1;
+  static constexpr std::uint64_t draining = 2;
+  static constexpr std::uint64_t shared = 3;
+
+  // lock_slow: claims the channel (the first to lock it), or ends its
+  // elided mode, or takes the spinlock.
+  [[gnu::noinline]] void lock_slow() noexcept;
+
+  std::atomic<std::uint64_t> owner_;
+  std::atomic<bool> inside_{false};
+  spinlock spin_;
 };
 
 }  // namespace slp::core

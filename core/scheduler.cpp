@@ -11,7 +11,6 @@
 #include <string>
 #include <utility>
 
-#include "core/channel_lock.hpp"
 #include "slp/errors.hpp"
 
 namespace slp::core {
@@ -91,7 +90,6 @@ scheduler::~scheduler() {
   release(main_);
   engine_.reset();
   if (this_thread_scheduler == this) this_thread_scheduler = nullptr;
-  channel_lock::thread_ends();
 }
 
 void scheduler::configure(const config& cfg) {

@@ -1,11 +1,10 @@
-// The channel lock's elision (core/channel_lock.hpp): the one thread that
-// uses channels takes no lock; a second thread ends that for good, also
-// while the first is in the middle of its channel operations; a thread
-// whose scheduler ends hands the role on. Each test starts from the state of
-// a fresh process (reset_for_tests), so that the order they run in, all in
-// one process or one per process, does not matter. Where elision is not
-// possible (ThreadSanitizer, no membarrier) the same traffic runs locked
-// and the checks of the mode expect that.
+// SPDX-License-Identifier: MIT
+// The channel lock's elision (core/channel_lock.hpp), channel by channel: a
+// channel that only one thread uses takes no lock; a second thread ends
+// that for that channel only, also while the first is in the middle of its
+// operations on it; other channels, and other threads' channels, are not
+// affected. Where elision is not possible (ThreadSanitizer, no membarrier)
+// the same traffic runs locked and the checks expect that.
 #include "core/channel_lock.hpp"
 
 #include <gtest/gtest.h>
@@ -14,29 +13,23 @@
 #include <thread>
 #include <vector>
 
+#include "core/channel_state.hpp"
 #include "test_support.hpp"
 
 namespace slp::test {
 namespace {
 
-class ChannelLockTest : public SlpTest {
- protected:
-  void SetUp() override {
-    SlpTest::SetUp();
-    core::channel_lock::reset_for_tests();
-  }
-  void TearDown() override {
-    EXPECT_FALSE(core::elision::inside.load()) << "a lock left held";
-    SlpTest::TearDown();
-  }
-};
+using ChannelLockTest = SlpTest;
 
-// pingpong: `rounds` values from one tasklet to another and back, on two
-// channels of this thread; returns how many came back as sent, and sets
-// `elided_inside` to what channel_lock::elided() said in the middle.
-int pingpong(int rounds, bool* elided_inside) {
-  channel<int> there;
-  channel<int> back;
+core::channel_lock& lock_of(const channel_ref& ch) {
+  return ch.state()->lock;
+}
+
+// pingpong: `rounds` values from one tasklet to another and back, on the
+// two channels given; returns how many came back as sent, and sets
+// `elided_inside` to whether `there`'s lock was elided in the middle.
+int pingpong(channel<int>& there, channel<int>& back, int rounds,
+             bool* elided_inside) {
   int right = 0;
   tasklet echo{[&] {
     for (int i = 0; i < rounds; ++i) back.send(there.receive() * 2);
@@ -45,7 +38,7 @@ int pingpong(int rounds, bool* elided_inside) {
     for (int i = 0; i < rounds; ++i) {
       there.send(i);
       if (back.receive() == i * 2) ++right;
-      if (i == rounds / 2) *elided_inside = core::channel_lock::elided();
+      if (i == rounds / 2) *elided_inside = lock_of(there).elided();
     }
   }};
   echo();
@@ -54,26 +47,28 @@ int pingpong(int rounds, bool* elided_inside) {
   return right;
 }
 
-TEST_F(ChannelLockTest, TheOnlyThreadUsingChannelsTakesNoLock) {
+TEST_F(ChannelLockTest, AChannelOnlyOneThreadUsesTakesNoLock) {
+  channel<int> there;
+  channel<int> back;
   bool elided = false;
-  EXPECT_EQ(pingpong(1000, &elided), 1000);
+  EXPECT_EQ(pingpong(there, back, 1000, &elided), 1000);
   EXPECT_EQ(elided, core::channel_lock::possible());
-  EXPECT_EQ(core::elision::mode.load(), core::channel_lock::possible()
-                                            ? core::elision::elided
-                                            : core::elision::shared);
+  EXPECT_EQ(lock_of(there).is_shared(), !core::channel_lock::possible());
+  EXPECT_FALSE(lock_of(there).inside()) << "a lock left held";
 }
 
 // Two tasklets of main pass values through a channel, its operations
 // unlocked, when a second thread starts sending into the same channel (its
 // first lock comes while main is likely inside that channel's critical
-// section): that ends elision, main's sections drain first, and from then on
-// both threads lock. Both streams arrive complete and in order, and the mode
-// is shared afterwards.
+// section): that ends elision on that channel, main's sections drain first,
+// and from then on both threads lock it. Both streams arrive complete and
+// in order; main's other channel still takes no lock.
 TEST_F(ChannelLockTest, ASecondThreadEndsItWhileTheFirstIsBusy) {
   // Main's values count up from 0, the second thread's down from -2, and
   // -1 ends the consumer.
   constexpr int sent_across = 2000;
   channel<int> ch;
+  channel<int> mine_alone;
   std::atomic<bool> busy{false};
   bool done = false;
   bool elided_before = false;
@@ -105,7 +100,7 @@ TEST_F(ChannelLockTest, ASecondThreadEndsItWhileTheFirstIsBusy) {
         }
         next_local = v + 1;
         if (v == 1000) {
-          elided_before = core::channel_lock::elided();
+          elided_before = lock_of(ch).elided();
           busy = true;  // the second thread may start now
         }
       }
@@ -127,23 +122,65 @@ TEST_F(ChannelLockTest, ASecondThreadEndsItWhileTheFirstIsBusy) {
   EXPECT_GT(local_in_order, 1000);
   EXPECT_EQ(out_of_order, 0);
   EXPECT_EQ(ch.balance(), 0);
-  EXPECT_FALSE(core::channel_lock::elided());
-  EXPECT_EQ(core::elision::mode.load(), core::elision::shared);
+  EXPECT_FALSE(lock_of(ch).elided());
+  EXPECT_TRUE(lock_of(ch).is_shared());
+
+  channel<int> back;
+  bool elided = false;
+  EXPECT_EQ(pingpong(mine_alone, back, 100, &elided), 100);
+  EXPECT_EQ(elided, core::channel_lock::possible())
+      << "another channel of the same thread";
 }
 
-// A thread that used channels alone ends (its scheduler with it); the next
-// thread to use channels, alone too, takes no lock either.
-TEST_F(ChannelLockTest, AThreadThatEndsHandsTheRoleOn) {
-  for (int round = 0; round < 3; ++round) {
-    bool elided = false;
-    int right = 0;
-    std::thread([&] { right = pingpong(500, &elided); }).join();
-    EXPECT_EQ(right, 500) << "round " << round;
-    EXPECT_EQ(elided, core::channel_lock::possible()) << "round " << round;
-  }
-  EXPECT_EQ(core::elision::mode.load(), core::channel_lock::possible()
-                                            ? core::elision::elided
-                                            : core::elision::shared);
+// Two threads each ping-pong on channels of their own at the same time,
+// while both have also used one channel between them: their own channels
+// take no lock, the shared one does.
+TEST_F(ChannelLockTest, OtherThreadsChannelsChangeNothing) {
+  channel<int> between;
+  (void)run_count();  // main's scheduler exists before the thread sends
+  std::atomic<bool> started{false};
+  bool elided_there = false;
+  int right_there = 0;
+  std::thread other([&] {
+    (void)run_count();  // and the thread's before main receives
+    started = true;
+    between.send(7);
+    channel<int> there;
+    channel<int> back;
+    right_there = pingpong(there, back, 2000, &elided_there);
+  });
+  while (!started) std::this_thread::yield();
+  EXPECT_EQ(between.receive(), 7);
+  channel<int> here;
+  channel<int> back;
+  bool elided_here = false;
+  EXPECT_EQ(pingpong(here, back, 2000, &elided_here), 2000);
+  other.join();
+  EXPECT_EQ(right_there, 2000);
+  EXPECT_EQ(elided_here, core::channel_lock::possible());
+  EXPECT_EQ(elided_there, core::channel_lock::possible());
+  EXPECT_TRUE(lock_of(between).is_shared());
+  EXPECT_EQ(lock_of(here).is_shared(), !core::channel_lock::possible());
+}
+
+// A channel made in one thread and used only in another belongs to the
+// thread that first locks it; a thread that ends leaves its channels to the
+// next thread that uses them, which locks them from then on.
+TEST_F(ChannelLockTest, TheFirstThreadToLockAChannelOwnsIt) {
+  channel<int> there;
+  channel<int> back;
+  bool elided = false;
+  int right = 0;
+  std::thread([&] { right = pingpong(there, back, 500, &elided); }).join();
+  EXPECT_EQ(right, 500);
+  EXPECT_EQ(elided, core::channel_lock::possible());
+  EXPECT_FALSE(lock_of(there).elided()) << "owned by the thread that ended";
+
+  bool elided_after = true;
+  EXPECT_EQ(pingpong(there, back, 500, &elided_after), 500);
+  EXPECT_FALSE(elided_after);
+  EXPECT_TRUE(lock_of(there).is_shared());
+  EXPECT_FALSE(lock_of(there).inside());
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ tasklet current() { return tasklet(core::add_ref(&this_thread().current())); }
 
 tasklet main_tasklet() { return tasklet(core::add_ref(&this_thread().main())); }
 
+bool has_scheduler() noexcept {
+  return core::scheduler::if_exists() != nullptr;
+}
+
 std::size_t run_count() { return this_thread().run_count(); }
 
 // slp::schedule() and slp::schedule_remove() are thunks in

@@ -135,7 +135,8 @@ void channel_release(core::channel_state* ch) noexcept;
 
 }  // namespace detail
 
-// channel_ref: a non-template view of any channel, sharing ownership.
+// channel_ref: a non-template view of any channel, sharing ownership: its
+// queries and settings, without sending or receiving.
 class channel_ref {
  public:
   channel_ref(const channel_ref& other) noexcept
@@ -158,6 +159,17 @@ class channel_ref {
   [[nodiscard]] bool closing() const noexcept;
   // closed: closing() and nobody waiting.
   [[nodiscard]] bool closed() const noexcept;
+  // queue: the first waiting tasklet; the others follow through next().
+  [[nodiscard]] std::optional<tasklet> queue() const;
+
+  // set_preference: keeps only the sign of `preference`.
+  void set_preference(int preference) noexcept;
+  void set_schedule_all(bool flag) noexcept;
+  // close: marks the channel closing; wakes nobody. Only operations that
+  // would then wait fail, with channel_closed_error.
+  void close() noexcept;
+  // open: clears closing.
+  void open() noexcept;
 
   friend bool operator==(const channel_ref& a, const channel_ref& b) noexcept {
     return a.state_ == b.state_;
@@ -236,16 +248,6 @@ class channel : public channel_ref {
     return count;
   }
 
-  void set_preference(int preference) noexcept;
-  void set_schedule_all(bool flag) noexcept;
-  // close: marks the channel closing; wakes nobody. Only operations that
-  // would then wait fail, with channel_closed_error.
-  void close() noexcept;
-  // open: clears closing.
-  void open() noexcept;
-  // queue: the first waiting tasklet; the others follow through next().
-  [[nodiscard]] std::optional<tasklet> queue() const;
-
   // Range-for: receives until the channel is closing with balance() <= 0,
   // or a stop_iteration arrives.
   class iterator {
@@ -298,25 +300,20 @@ void channel_set_closing(core::channel_state& ch, bool closing) noexcept;
 std::optional<tasklet> channel_queue(const core::channel_state& ch);
 }  // namespace detail
 
-template <class T>
-void channel<T>::set_preference(int preference) noexcept {
+inline std::optional<tasklet> channel_ref::queue() const {
+  return detail::channel_queue(*state_);
+}
+inline void channel_ref::set_preference(int preference) noexcept {
   detail::channel_set_preference(*state_, preference);
 }
-template <class T>
-void channel<T>::set_schedule_all(bool flag) noexcept {
+inline void channel_ref::set_schedule_all(bool flag) noexcept {
   detail::channel_set_schedule_all(*state_, flag);
 }
-template <class T>
-void channel<T>::close() noexcept {
+inline void channel_ref::close() noexcept {
   detail::channel_set_closing(*state_, true);
 }
-template <class T>
-void channel<T>::open() noexcept {
+inline void channel_ref::open() noexcept {
   detail::channel_set_closing(*state_, false);
-}
-template <class T>
-std::optional<tasklet> channel<T>::queue() const {
-  return detail::channel_queue(*state_);
 }
 
 }  // namespace slp

@@ -51,6 +51,9 @@ struct run_options {
 [[nodiscard]] tasklet current();
 // main_tasklet: this thread's main tasklet.
 [[nodiscard]] tasklet main_tasklet();
+// has_scheduler: whether the calling thread's scheduler, and so its main
+// tasklet, exists yet. Never creates it (every other call here does).
+[[nodiscard]] bool has_scheduler() noexcept;
 // run_count: runnable tasklets, the current one included (>= 1).
 [[nodiscard]] std::size_t run_count();
 

@@ -182,6 +182,15 @@ core::tasklet_impl* tasklet_new_bound(std::size_t room, callable_maker make,
 
 }  // namespace detail
 
+// stack_range: where a tasklet's frames are on its home execution stack:
+// from `pointer`, its saved stack pointer, up to `top`, one past the highest
+// byte of that stack. While the frames are saved on the heap
+// (tasklet::stack_bytes()), these are the addresses they will have again.
+struct stack_range {
+  const void* pointer = nullptr;
+  const void* top = nullptr;
+};
+
 class tasklet {
  public:
   // tasklet: a new, unbound tasklet (not alive), of the calling thread.
@@ -330,6 +339,12 @@ class tasklet {
   [[nodiscard]] int nesting_level() const noexcept;
   // stack_bytes: bytes of this tasklet's stack slice held on the heap now.
   [[nodiscard]] std::size_t stack_bytes() const noexcept;
+  // stack_range: where this tasklet's frames are. For the running tasklet,
+  // `pointer` is null (its stack pointer moves; the address of a local
+  // tells where it is). Both are null when the tasklet has not started, has
+  // finished, is main (it runs on the thread's own stack) or belongs to
+  // another thread.
+  [[nodiscard]] slp::stack_range stack_range() const noexcept;
   // thread_id: the thread the tasklet belongs to (std::thread::id() once
   // that thread has ended).
   [[nodiscard]] std::thread::id thread_id() const noexcept;

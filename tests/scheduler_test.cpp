@@ -1109,8 +1109,8 @@ TEST_F(SchedulerTest, AtomicGuard_SetsTheCurrentTaskletAtomicAndRestores) {
 
 // The switching entry points (schedule, schedule_remove, send, receive) are
 // reached through thunks that return by a jump after a switch and by `ret`
-// otherwise (include/slp/switch_entry.hpp). Whatever the path, each call
-// returns to its own caller with its frame intact: two tasklets call from
+// otherwise (include/slp/internal/switch_entry.hpp). Whatever the path, each
+// call returns to its own caller with its frame intact: two tasklets call from
 // different places and recursion depths, values on their frames are
 // checked after every return, and exceptions pass through the thunks.
 enum class entry { schedule, schedule_remove, send, receive };

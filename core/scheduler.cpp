@@ -708,7 +708,7 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
     rearm_watchdog();
   }
   pop_watchdog(caller);
-  if (victim != nullptr) return tasklet(victim);  // adopts its reference
+  if (victim != nullptr) return handle_access::adopt(victim);  // its reference
   return std::nullopt;
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/channel_state.hpp"
+#include "core/handle_access.hpp"
 #include "core/hook_set.hpp"
 #include "core/spinlock.hpp"
 #include "core/stack_engine.hpp"
@@ -263,7 +264,8 @@ class scheduler {
       call_schedule_hooks(*h, from, to);
     } else if (h->fast.fn != nullptr) {  // the fast hook alone: inline
       in_hook_ = true;
-      h->fast.fn(h->fast.user, tasklet_view(from), tasklet_view(to));
+      h->fast.fn(h->fast.user, handle_access::view(from),
+                 handle_access::view(to));
       in_hook_ = false;
     }
   }

@@ -75,11 +75,11 @@ class channel_ref {
     return a.state_ != b.state_;
   }
 
-  // (internal) adopts one reference to `state`.
-  explicit channel_ref(core::channel_state* state) noexcept : state_(state) {}
-  [[nodiscard]] core::channel_state* state() const noexcept { return state_; }
-
  protected:
+  friend struct core::handle_access;
+  // channel_ref: adopts one reference to `state`.
+  explicit channel_ref(core::channel_state* state) noexcept : state_(state) {}
+
   core::channel_state* state_;
 };
 
@@ -156,7 +156,6 @@ class channel : public channel_ref {
     using reference = T&;
 
     iterator() = default;
-    explicit iterator(channel* ch) : channel_(ch) { advance(); }
     T& operator*() { return *value_; }
     T* operator->() { return &*value_; }
     iterator& operator++() {
@@ -171,6 +170,8 @@ class channel : public channel_ref {
     }
 
    private:
+    friend class channel;
+    explicit iterator(channel* ch) : channel_(ch) { advance(); }
     void advance() {
       if (channel_->closing() && channel_->balance() <= 0) {
         channel_ = nullptr;

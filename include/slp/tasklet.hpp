@@ -212,11 +212,11 @@ class tasklet {
     return a.impl_ != b.impl_;
   }
 
-  // (internal) adopts one reference to `impl`.
-  explicit tasklet(core::tasklet_impl* impl) noexcept : impl_(impl) {}
-  [[nodiscard]] core::tasklet_impl* impl() const noexcept { return impl_; }
-
  private:
+  friend struct core::handle_access;
+  // tasklet: adopts one reference to `impl`.
+  explicit tasklet(core::tasklet_impl* impl) noexcept : impl_(impl) {}
+
   // new_bound: what tasklet(fn) holds: one allocation for the object and
   // the callable (bind() allocates the callable on its own).
   template <class F>

@@ -16,7 +16,11 @@ namespace slp {
 
 namespace core {
 struct tasklet_impl;
-}
+// handle_access: the library's way to make handles from its objects and to
+// see the objects behind them (core/handle_access.hpp); the handles'
+// constructors from objects are private to it.
+struct handle_access;
+}  // namespace core
 
 namespace detail {
 

@@ -61,6 +61,8 @@ class channel_ref {
 
   // set_preference: keeps only the sign of `preference`.
   void set_preference(int preference) noexcept;
+  // set_schedule_all: when set, both partners of a hand-off go to the tail
+  // of the runnables and the next runnable runs.
   void set_schedule_all(bool flag) noexcept;
   // close: marks the channel closing; wakes nobody. Only operations that
   // would then wait fail, with channel_closed_error.

@@ -23,6 +23,7 @@
 
 #include "bench/bench_support.hpp"
 #include "core/channel_state.hpp"
+#include "core/handle_access.hpp"
 #include "slp/channel.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
@@ -98,7 +99,7 @@ void BM_SlpChannelPingPongBesideThreads(benchmark::State& state) {
     }
     while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
-  while (shared.balance() != 0 || !shared.state()->lock.is_shared()) {
+  while (shared.balance() != 0 || !core::handle_access::state(shared)->lock.is_shared()) {
     std::this_thread::yield();
   }
   channel_pingpong(state, -1, false);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "core/handle_access.hpp"
 #include "core/tasklet_impl.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
@@ -243,7 +244,8 @@ void measure_slp(measurement& m, std::size_t count, std::size_t live) {
       continue;
     }
     m.slice_sum += static_cast<double>(slice);
-    m.capacity_sum += static_cast<double>(t.impl()->slice.capacity());
+    m.capacity_sum +=
+        static_cast<double>(core::handle_access::impl(t)->slice.capacity());
     m.smallest_slice = std::min(m.smallest_slice, slice);
     if (!t.paused()) fail(m, "a tasklet was not parked");
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/channel_state.hpp"
+#include "core/handle_access.hpp"
 #include "core/scheduler.hpp"
 #include "core/switch_entries.hpp"
 #include "core/tasklet_impl.hpp"
@@ -373,7 +374,7 @@ void channel_set_closing(core::channel_state& ch, bool closing) noexcept {
 std::optional<tasklet> channel_queue(const core::channel_state& ch) {
   std::lock_guard<core::channel_lock> lock(ch.lock);
   if (ch.head == nullptr) return std::nullopt;
-  return tasklet(core::add_ref(ch.head));
+  return core::handle_access::adopt(core::add_ref(ch.head));
 }
 
 }  // namespace slp::detail

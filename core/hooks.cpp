@@ -46,7 +46,7 @@ const hook_set* current_hooks() noexcept {
 
 std::optional<tasklet> handle(tasklet_impl* t) {
   if (t == nullptr) return std::nullopt;
-  return tasklet(add_ref(t));
+  return handle_access::adopt(add_ref(t));
 }
 
 }  // namespace
@@ -57,8 +57,8 @@ void hook_dispatch::channel(channel_state& ch, tasklet_impl& t, bool sending,
                             bool will_block) {
   const hook_set* h = current_hooks();
   if (h == nullptr || !h->channel) return;
-  const channel_ref ref(detail::channel_add_ref(&ch));
-  const tasklet who(add_ref(&t));
+  const channel_ref ref = handle_access::adopt(detail::channel_add_ref(&ch));
+  const tasklet who = handle_access::adopt(add_ref(&t));
   in_hook_ = true;
   try {
     h->channel(ref, who, sending, will_block);
@@ -78,7 +78,7 @@ void hook_dispatch::call_schedule_hooks(const hook_set& h,
                                         tasklet_impl* to) noexcept {
   in_hook_ = true;
   if (h.fast.fn != nullptr) {
-    h.fast.fn(h.fast.user, tasklet_view(from), tasklet_view(to));
+    h.fast.fn(h.fast.user, handle_access::view(from), handle_access::view(to));
   }
   if (h.schedule) {
     try {

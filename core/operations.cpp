@@ -186,7 +186,7 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   caller.waits_for_threads = waited_for_threads;
   tasklet_impl* victim = owns_watchdog ? watchdog_.disarm() : nullptr;
   pop_watchdog(caller);
-  if (victim != nullptr) return tasklet(victim);  // adopts its reference
+  if (victim != nullptr) return handle_access::adopt(victim);
   return std::nullopt;
 }
 

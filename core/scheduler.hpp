@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/handle_access.hpp"
 #include "core/hook_set.hpp"
 #include "core/inbox.hpp"
 #include "core/runnables.hpp"

@@ -16,9 +16,17 @@ void configure(const config& cfg) { this_thread().configure(cfg); }
 
 config current_config() { return this_thread().configuration(); }
 
-tasklet current() { return tasklet(core::add_ref(&this_thread().current())); }
+tasklet current() {
+  return core::handle_access::adopt(core::add_ref(&this_thread().current()));
+}
 
-tasklet main_tasklet() { return tasklet(core::add_ref(&this_thread().main())); }
+tasklet main_tasklet() {
+  return core::handle_access::adopt(core::add_ref(&this_thread().main()));
+}
+
+bool has_scheduler() noexcept {
+  return core::scheduler::if_exists() != nullptr;
+}
 
 std::size_t run_count() { return this_thread().run_count(); }
 
@@ -51,9 +59,11 @@ atomic_guard::atomic_guard()
 atomic_guard::~atomic_guard() { tasklet_.set_atomic(old_); }
 
 nesting_guard::nesting_guard() : tasklet_(current()) {
-  ++tasklet_.impl()->nesting;
+  ++core::handle_access::impl(tasklet_)->nesting;
 }
 
-nesting_guard::~nesting_guard() { --tasklet_.impl()->nesting; }
+nesting_guard::~nesting_guard() {
+  --core::handle_access::impl(tasklet_)->nesting;
+}
 
 }  // namespace slp

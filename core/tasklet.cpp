@@ -316,6 +316,15 @@ std::size_t tasklet::stack_bytes() const noexcept {
   return impl_ != nullptr ? impl_->stack_bytes() : 0;
 }
 
+slp::stack_range tasklet::stack_range() const noexcept {
+  if (impl_ == nullptr) return {};
+  core::scheduler* s = impl_->owner.load(std::memory_order_relaxed);
+  if (s == nullptr || s != core::scheduler::if_exists()) return {};
+  if (!impl_->started() || impl_->home == nullptr) return {};
+  const void* pointer = &s->current() == impl_ ? nullptr : impl_->sp;
+  return {pointer, impl_->home->top()};
+}
+
 std::thread::id tasklet::thread_id() const noexcept {
   core::scheduler* s =
       impl_ != nullptr ? impl_->owner.load(std::memory_order_relaxed) : nullptr;

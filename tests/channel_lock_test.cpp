@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/channel_state.hpp"
+#include "core/handle_access.hpp"
 #include "test_support.hpp"
 
 namespace slp::test {
@@ -22,7 +23,7 @@ namespace {
 using ChannelLockTest = SlpTest;
 
 core::channel_lock& lock_of(const channel_ref& ch) {
-  return ch.state()->lock;
+  return core::handle_access::state(ch)->lock;
 }
 
 // pingpong: `rounds` values from one tasklet to another and back, on the

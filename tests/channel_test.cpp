@@ -378,6 +378,38 @@ TEST_F(ChannelTest, E68_PreferenceKeepsTheSignAndDefaults) {
   EXPECT_NE(fresh.id(), c.id());
 }
 
+// A channel_ref changes the channel it views: the settings, close() and
+// open() act on the channel itself, and queue() is its first waiter.
+TEST_F(ChannelTest, ChannelRefSetsAndQueriesTheChannelItViews) {
+  channel<int> c;
+  channel_ref view = c;
+  view.set_preference(5);
+  EXPECT_EQ(c.preference(), 1) << "only the sign is kept";
+  view.set_preference(0);
+  EXPECT_EQ(c.preference(), 0);
+  view.set_schedule_all(true);
+  EXPECT_TRUE(c.schedule_all());
+  view.set_schedule_all(false);
+  EXPECT_FALSE(c.schedule_all());
+
+  EXPECT_FALSE(view.queue());
+  tasklet sender{[&] { c.send(7); }};
+  sender();
+  run();  // it blocks; nothing runnable: run() returns
+  ASSERT_TRUE(view.queue());
+  EXPECT_EQ(*view.queue(), sender);
+
+  view.close();
+  EXPECT_TRUE(c.closing());
+  EXPECT_FALSE(c.closed()) << "the sender still waits";
+  EXPECT_EQ(c.receive(), 7) << "a waiting sender still delivers";
+  EXPECT_TRUE(c.closed());
+  view.open();
+  EXPECT_FALSE(c.closing());
+  run();
+  EXPECT_FALSE(sender.alive());
+}
+
 // --- F. Who runs after a hand-off (API.md §4.2) ---
 
 // handoff_run: what happened when S met the blocked partner P, with the

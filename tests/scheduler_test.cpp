@@ -57,6 +57,24 @@ struct trap_reset {
 
 // --- D. schedule / schedule_remove / run / exceptions ---
 
+// has_scheduler: false in a thread that has made no slp call, true after
+// its first one, and asking does not create it.
+TEST_F(SchedulerTest, HasSchedulerOnlyAfterTheThreadsFirstCall) {
+  EXPECT_TRUE(has_scheduler()) << "the fixture has used this thread's";
+  bool first = true;
+  bool second = true;
+  bool after_a_call = false;
+  std::thread([&] {
+    first = has_scheduler();
+    second = has_scheduler();
+    (void)run_count();
+    after_a_call = has_scheduler();
+  }).join();
+  EXPECT_FALSE(first);
+  EXPECT_FALSE(second) << "asking did not create it";
+  EXPECT_TRUE(after_a_call);
+}
+
 // SB 46: schedule() moves the caller to the tail and returns when it runs
 // again (Stackless' return value is the current tasklet: here current() is
 // the caller again); alone, it does not switch.
@@ -1091,8 +1109,8 @@ TEST_F(SchedulerTest, AtomicGuard_SetsTheCurrentTaskletAtomicAndRestores) {
 
 // The switching entry points (schedule, schedule_remove, send, receive) are
 // reached through thunks that return by a jump after a switch and by `ret`
-// otherwise (include/slp/switch_entry.hpp). Whatever the path, each call
-// returns to its own caller with its frame intact: two tasklets call from
+// otherwise (include/slp/internal/switch_entry.hpp). Whatever the path, each
+// call returns to its own caller with its frame intact: two tasklets call from
 // different places and recursion depths, values on their frames are
 // checked after every return, and exceptions pass through the thunks.
 enum class entry { schedule, schedule_remove, send, receive };

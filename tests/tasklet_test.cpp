@@ -371,6 +371,47 @@ TEST_F(TaskletTest, AFunctionThatCannotBeCopiedLeavesNoTasklet) {
   EXPECT_TRUE(first_ran);  // still bound to its first function
 }
 
+// stack_range: the frames of a started tasklet lie between its saved stack
+// pointer and the top of its home stack, at the same addresses while they
+// are on the heap; the running tasklet has no saved pointer; main, a
+// tasklet not started or finished, and another thread's tasklet have none.
+TEST_F(TaskletTest, StackRangeHoldsTheFramesOfAStartedTasklet) {
+  EXPECT_EQ(main_tasklet().stack_range().top, nullptr);
+  const void* local_address = nullptr;
+  stack_range while_running;
+  tasklet t{[&] {
+    int local = 0;
+    local_address = &local;
+    while_running = current().stack_range();
+    schedule_remove();
+  }};
+  EXPECT_EQ(t.stack_range().top, nullptr) << "not started";
+  t();
+  EXPECT_EQ(t.stack_range().top, nullptr) << "set up, not started";
+  run();
+  EXPECT_EQ(while_running.pointer, nullptr) << "it was running";
+  ASSERT_NE(while_running.top, nullptr);
+
+  const stack_range paused = t.stack_range();
+  EXPECT_EQ(paused.top, while_running.top);
+  ASSERT_NE(paused.pointer, nullptr);
+  const auto* low = static_cast<const std::byte*>(paused.pointer);
+  const auto* high = static_cast<const std::byte*>(paused.top);
+  const auto* local = static_cast<const std::byte*>(local_address);
+  EXPECT_LE(low, local);
+  EXPECT_LT(local, high);
+
+  stack_range seen_by_another_thread{&local_address, &local_address};
+  std::thread([&] { seen_by_another_thread = t.stack_range(); }).join();
+  EXPECT_EQ(seen_by_another_thread.pointer, nullptr);
+  EXPECT_EQ(seen_by_another_thread.top, nullptr);
+
+  t.kill();
+  EXPECT_FALSE(t.alive());
+  EXPECT_EQ(t.stack_range().pointer, nullptr) << "finished";
+  EXPECT_EQ(t.stack_range().top, nullptr) << "finished";
+}
+
 // --- B. bind / setup / insert / remove / run / switch_to ---
 
 // SB 16, 17, 18, 23, 24 and the bind checks of API.md §2.1, each leaving

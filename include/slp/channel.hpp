@@ -27,115 +27,13 @@
 #include <utility>
 
 #include "slp/errors.hpp"
-#include "slp/switch_entry.hpp"
+#include "slp/internal/channel_detail.hpp"
 #include "slp/tasklet.hpp"
 
 namespace slp {
 
-namespace core {
-struct channel_state;
-}
-
-namespace detail {
-
-// mailbox_storage: where a value waits, inside a tasklet object (never on a
-// stack): values of up to 16 bytes and pointer alignment inline, others on
-// the heap, through the same 16 bytes.
-union mailbox_storage {
-  static constexpr std::size_t inline_size = 16;
-  alignas(void*) unsigned char bytes[inline_size];
-  void* heap;
-};
-
-// value_ops: how a channel of T moves values in and out of a mailbox.
-// `value` points to a T; `out`, the receiver's, to a std::optional<T>, or to
-// a T when plain_size is not 0.
-struct value_ops {
-  void (*put)(mailbox_storage& box, void* value);  // T into the box
-  void (*take)(mailbox_storage& box, void* out);   // box into out
-  void (*restore)(mailbox_storage& box, void* value) noexcept;  // undo put
-  void (*untake)(mailbox_storage& box, void* out) noexcept;     // undo take
-  void (*destroy)(mailbox_storage& box) noexcept;
-  // plain_size: sizeof(T) for a T that is trivially copyable and default
-  // constructible and fits inline: put and take copy its bytes and nothing
-  // else (the core copies them itself, without a call); else 0.
-  std::size_t plain_size;
-};
-
-template <class T>
-struct value_ops_for {
-  static constexpr bool fits_inline =
-      sizeof(T) <= mailbox_storage::inline_size &&
-      alignof(T) <= alignof(mailbox_storage) &&
-      std::is_nothrow_move_constructible_v<T>;
-  static constexpr bool plain = fits_inline &&
-                                std::is_trivially_copyable_v<T> &&
-                                std::is_trivially_default_constructible_v<T>;
-  static T* at(mailbox_storage& box) noexcept {
-    if constexpr (fits_inline) {
-      return std::launder(reinterpret_cast<T*>(box.bytes));
-    } else {
-      return static_cast<T*>(box.heap);
-    }
-  }
-  static void put(mailbox_storage& box, void* value) {
-    T& v = *static_cast<T*>(value);
-    if constexpr (fits_inline) {
-      ::new (static_cast<void*>(box.bytes)) T(std::move(v));
-    } else {
-      box.heap = new T(std::move(v));
-    }
-  }
-  static void destroy(mailbox_storage& box) noexcept {
-    if constexpr (fits_inline) {
-      at(box)->~T();
-    } else {
-      delete at(box);
-    }
-  }
-  static void take(mailbox_storage& box, void* out) {
-    if constexpr (plain) {
-      std::memcpy(out, box.bytes, sizeof(T));
-    } else {
-      static_cast<std::optional<T>*>(out)->emplace(std::move(*at(box)));
-      destroy(box);
-    }
-  }
-  static void restore(mailbox_storage& box, void* value) noexcept {
-    T& v = *static_cast<T*>(value);
-    v.~T();
-    ::new (static_cast<void*>(&v)) T(std::move(*at(box)));
-    destroy(box);
-  }
-  static void untake(mailbox_storage& box, void* out) noexcept {
-    if constexpr (plain) {
-      std::memcpy(box.bytes, out, sizeof(T));
-    } else {
-      auto& o = *static_cast<std::optional<T>*>(out);
-      put(box, &*o);
-      o.reset();
-    }
-  }
-  static constexpr value_ops ops{&put,    &take,    &restore,
-                                 &untake, &destroy, plain ? sizeof(T) : 0};
-};
-
-// The untyped channel operations (core/channel.cpp). `value` points to the
-// sender's T (moved from), `out` to the receiver's std::optional<T> (its T
-// for a plain T: value_ops::plain_size); both
-// are on the calling tasklet's own stack, used only while it runs.
-void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
-                  const std::exception_ptr* exception)
-    SLP_SWITCH_ENTRY(channel_send);
-void channel_receive(core::channel_state& ch, const value_ops& ops, void* out)
-    SLP_SWITCH_ENTRY(channel_receive);
-core::channel_state* channel_new();
-core::channel_state* channel_add_ref(core::channel_state* ch) noexcept;
-void channel_release(core::channel_state* ch) noexcept;
-
-}  // namespace detail
-
-// channel_ref: a non-template view of any channel, sharing ownership.
+// channel_ref: a non-template view of any channel, sharing ownership: its
+// queries and settings, without sending or receiving.
 class channel_ref {
  public:
   channel_ref(const channel_ref& other) noexcept
@@ -158,6 +56,19 @@ class channel_ref {
   [[nodiscard]] bool closing() const noexcept;
   // closed: closing() and nobody waiting.
   [[nodiscard]] bool closed() const noexcept;
+  // queue: the first waiting tasklet; the others follow through next().
+  [[nodiscard]] std::optional<tasklet> queue() const;
+
+  // set_preference: keeps only the sign of `preference`.
+  void set_preference(int preference) noexcept;
+  // set_schedule_all: when set, both partners of a hand-off go to the tail
+  // of the runnables and the next runnable runs.
+  void set_schedule_all(bool flag) noexcept;
+  // close: marks the channel closing; wakes nobody. Only operations that
+  // would then wait fail, with channel_closed_error.
+  void close() noexcept;
+  // open: clears closing.
+  void open() noexcept;
 
   friend bool operator==(const channel_ref& a, const channel_ref& b) noexcept {
     return a.state_ == b.state_;
@@ -166,11 +77,11 @@ class channel_ref {
     return a.state_ != b.state_;
   }
 
-  // (internal) adopts one reference to `state`.
-  explicit channel_ref(core::channel_state* state) noexcept : state_(state) {}
-  [[nodiscard]] core::channel_state* state() const noexcept { return state_; }
-
  protected:
+  friend struct core::handle_access;
+  // channel_ref: adopts one reference to `state`.
+  explicit channel_ref(core::channel_state* state) noexcept : state_(state) {}
+
   core::channel_state* state_;
 };
 
@@ -236,16 +147,6 @@ class channel : public channel_ref {
     return count;
   }
 
-  void set_preference(int preference) noexcept;
-  void set_schedule_all(bool flag) noexcept;
-  // close: marks the channel closing; wakes nobody. Only operations that
-  // would then wait fail, with channel_closed_error.
-  void close() noexcept;
-  // open: clears closing.
-  void open() noexcept;
-  // queue: the first waiting tasklet; the others follow through next().
-  [[nodiscard]] std::optional<tasklet> queue() const;
-
   // Range-for: receives until the channel is closing with balance() <= 0,
   // or a stop_iteration arrives.
   class iterator {
@@ -257,7 +158,6 @@ class channel : public channel_ref {
     using reference = T&;
 
     iterator() = default;
-    explicit iterator(channel* ch) : channel_(ch) { advance(); }
     T& operator*() { return *value_; }
     T* operator->() { return &*value_; }
     iterator& operator++() {
@@ -272,6 +172,8 @@ class channel : public channel_ref {
     }
 
    private:
+    friend class channel;
+    explicit iterator(channel* ch) : channel_(ch) { advance(); }
     void advance() {
       if (channel_->closing() && channel_->balance() <= 0) {
         channel_ = nullptr;
@@ -291,32 +193,20 @@ class channel : public channel_ref {
   iterator end() { return iterator(); }
 };
 
-namespace detail {
-void channel_set_preference(core::channel_state& ch, int preference) noexcept;
-void channel_set_schedule_all(core::channel_state& ch, bool flag) noexcept;
-void channel_set_closing(core::channel_state& ch, bool closing) noexcept;
-std::optional<tasklet> channel_queue(const core::channel_state& ch);
-}  // namespace detail
-
-template <class T>
-void channel<T>::set_preference(int preference) noexcept {
+inline std::optional<tasklet> channel_ref::queue() const {
+  return detail::channel_queue(*state_);
+}
+inline void channel_ref::set_preference(int preference) noexcept {
   detail::channel_set_preference(*state_, preference);
 }
-template <class T>
-void channel<T>::set_schedule_all(bool flag) noexcept {
+inline void channel_ref::set_schedule_all(bool flag) noexcept {
   detail::channel_set_schedule_all(*state_, flag);
 }
-template <class T>
-void channel<T>::close() noexcept {
+inline void channel_ref::close() noexcept {
   detail::channel_set_closing(*state_, true);
 }
-template <class T>
-void channel<T>::open() noexcept {
+inline void channel_ref::open() noexcept {
   detail::channel_set_closing(*state_, false);
-}
-template <class T>
-std::optional<tasklet> channel<T>::queue() const {
-  return detail::channel_queue(*state_);
 }
 
 }  // namespace slp

@@ -44,8 +44,8 @@ schedule_callback set_schedule_callback(schedule_callback callback);
 // tasklet_view: a non-owning look at a tasklet, valid during the hook call.
 class tasklet_view {
  public:
-  explicit tasklet_view(core::tasklet_impl* impl = nullptr) noexcept
-      : impl_(impl) {}
+  // tasklet_view: a view of no tasklet (false).
+  tasklet_view() noexcept = default;
   explicit operator bool() const noexcept { return impl_ != nullptr; }
   [[nodiscard]] std::uint64_t id() const noexcept;
   [[nodiscard]] bool is_main() const noexcept;
@@ -54,7 +54,10 @@ class tasklet_view {
   [[nodiscard]] std::optional<tasklet> lock() const;
 
  private:
-  core::tasklet_impl* impl_;
+  friend struct core::handle_access;
+  explicit tasklet_view(core::tasklet_impl* impl) noexcept : impl_(impl) {}
+
+  core::tasklet_impl* impl_ = nullptr;
 };
 
 // schedule_fasthook: the same points as the schedule callback, through a

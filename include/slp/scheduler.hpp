@@ -23,7 +23,7 @@
 #include <functional>
 #include <optional>
 
-#include "slp/switch_entry.hpp"
+#include "slp/internal/scheduler_detail.hpp"
 #include "slp/tasklet.hpp"
 
 namespace slp {
@@ -51,15 +51,18 @@ struct run_options {
 [[nodiscard]] tasklet current();
 // main_tasklet: this thread's main tasklet.
 [[nodiscard]] tasklet main_tasklet();
+// has_scheduler: whether the calling thread's scheduler, and so its main
+// tasklet, exists yet. Never creates it (every other call here does).
+[[nodiscard]] bool has_scheduler() noexcept;
 // run_count: runnable tasklets, the current one included (>= 1).
 [[nodiscard]] std::size_t run_count();
 
 // schedule: moves the caller to the tail of the runnables and runs the
 // next; returns when the caller runs again. No switch if it is alone.
-void schedule() SLP_SWITCH_ENTRY(schedule);
+void schedule();
 // schedule_remove: like schedule(), but the caller becomes paused until
 // someone insert()s or run()s it.
-void schedule_remove() SLP_SWITCH_ENTRY(schedule_remove);
+void schedule_remove();
 
 // run: the caller becomes a watchdog: it leaves the runnables and runs the
 // others until they are all done or blocked, an uncaught exception arrives
@@ -67,25 +70,9 @@ void schedule_remove() SLP_SWITCH_ENTRY(schedule_remove);
 // Returns the interrupted tasklet after a watchdog interrupt, else nullopt.
 std::optional<tasklet> run(const run_options& options = {});
 
-namespace detail {
-// tick_counter: this thread's ticks and the count at which the watchdog
-// must look (never reached while no watchdog is active).
-struct tick_counter {
-  std::uint64_t count;
-  std::uint64_t watermark;
-};
-extern __thread tick_counter thread_ticks
-    __attribute__((tls_model("initial-exec")));
-void tick_exceeded();
-}  // namespace detail
-
 // tick: a preemption point; counts `n` ticks for the watchdog of
 // slp::run(). The running tasklet may be interrupted here (API.md §5).
-inline void tick(std::uint64_t n = 1) {
-  detail::tick_counter& t = detail::thread_ticks;
-  t.count += n;
-  if (t.count > t.watermark) detail::tick_exceeded();
-}
+inline void tick(std::uint64_t n = 1) { detail::count_ticks(n); }
 
 // switch_trap: adds `delta` to the thread's switch-trap level and returns
 // the old level; while it is above 0 every real switch throws

@@ -1,5 +1,6 @@
-// slp — how the entry points that switch are named (an implementation
-// detail of the other headers).
+// SPDX-License-Identifier: MIT
+// slp internals — how the entry points that switch are named (not part of
+// the API: the public headers include it for their first declarations).
 //
 // A switch returns into another tasklet than the one that called it. A
 // plain `ret` there is predicted from the caller's return-stack entry and
@@ -11,9 +12,9 @@
 // happened, and by `ret` when none did. The thunk carries the symbol named
 // here; the C++ body is named by SLP_SWITCH_ENTRY_BODY in core/.
 // docs/DESIGN.md, "Returning from a switch", has the measurements.
-#ifndef SLP_SWITCH_ENTRY_HPP
-#define SLP_SWITCH_ENTRY_HPP
+#ifndef SLP_INTERNAL_SWITCH_ENTRY_HPP
+#define SLP_INTERNAL_SWITCH_ENTRY_HPP
 
 #define SLP_SWITCH_ENTRY(name) __asm__("slp_entry_" #name)
 
-#endif  // SLP_SWITCH_ENTRY_HPP
+#endif  // SLP_INTERNAL_SWITCH_ENTRY_HPP

@@ -17,7 +17,7 @@
 #include <new>
 #include <utility>
 
-#include "slp/channel.hpp"
+#include "slp/internal/channel_detail.hpp"
 
 namespace slp::core {
 

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <future>
@@ -914,6 +915,31 @@ TEST_F(ThreadTest, E69_ValuesSentToAReceiverUnderThreadblockRunAllArrive) {
   EXPECT_EQ(ch.balance(), 0);
 }
 
+// SB 69 as a worker thread writes it: the receiver receives three values
+// and ends; nothing else is runnable then, so run(threadblock) returns and
+// the worker finishes, without any explicit wake-up (API.md §8).
+TEST_F(ThreadTest, E69_AReceiverUnderThreadblockRunEndsAndRunReturns) {
+  channel<int> ch;
+  std::vector<int> received;  // the worker's; read after the join
+  std::optional<tasklet> returned;
+  {
+    worker_thread worker([&] {
+      tasklet receiver{[&] {
+        for (int i = 0; i < 3; ++i) received.push_back(ch.receive());
+      }};
+      receiver();
+      run_options options;
+      options.threadblock = true;
+      returned = run(options);
+    });
+    wait_until([&] { return ch.balance() == -1; });
+    for (int v = 1; v <= 3; ++v) ch.send(v);
+  }  // joins the worker: it must have finished
+  EXPECT_EQ(received, (std::vector<int>{1, 2, 3}));
+  EXPECT_FALSE(returned.has_value());
+  EXPECT_EQ(ch.balance(), 0);
+}
+
 // API.md §8: a receiver blocked in a thread that sleeps (nothing else
 // runnable there) is woken by a send from another thread. While it waits
 // the thread sleeps: it uses far less CPU than the wall time it waited (a
@@ -1410,33 +1436,81 @@ TEST_F(ThreadTest, StressTokensRelayedAroundRingsAcrossThreads) {
               kRings * kStages * kTokens * kLaps, kThreads, seconds);
 }
 
-// run_options::threadblock: run() waits for work from other threads
-// instead of returning when nothing is runnable, and returns once no
-// thread could send any more (here: the only other thread has ended).
+// run_options::threadblock: run() with nothing runnable waits for work
+// from other threads; a tasklet that then blocks with nothing else runnable
+// makes the thread sleep until another thread wakes it, instead of waking
+// run(); and when that tasklet ends with nothing runnable, run() returns at
+// once, although the other thread is still alive (API.md §8).
 TEST_F(ThreadTest, RunWithThreadblockWaitsForWorkFromOtherThreads) {
   trace log;
+  channel<int> ch;
   tasklet first;
-  tasklet second;
-  first.bind([&](int) { log.push_back("first ran"); }, 0);  // paused
-  second.bind([&](int) { log.push_back("second ran"); }, 0);
+  first.bind(
+      [&](int) {
+        log.push_back("first ran");
+        log.push_back("first got " + std::to_string(ch.receive()));
+      },
+      0);  // paused
   std::atomic<bool> worker_ready{false};
-  std::thread worker([&] {
+  std::atomic<bool> run_returned{false};
+  worker_thread worker([&] {
     (void)current();  // a scheduler: this thread could send work
     worker_ready = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     first.insert();  // made runnable in main's thread, asleep in run()
+    wait_until([&] { return ch.balance() == -1; });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    second.insert();  // after first has run: run() is still waiting
-  });                 // the worker's end leaves nobody who could send more
+    ch.send(5);  // main's thread sleeps: first blocked, nothing runnable
+    wait_until([&] { return run_returned.load(); });  // still alive
+  });
   while (!worker_ready.load()) std::this_thread::yield();
   run_options options;
   options.threadblock = true;
   const std::optional<tasklet> victim = run(options);
+  run_returned = true;
   worker.join();
   EXPECT_FALSE(victim.has_value());
-  EXPECT_EQ(log, (trace{"first ran", "second ran"}));
+  EXPECT_EQ(log, (trace{"first ran", "first got 5"}));
   EXPECT_FALSE(first.alive());
-  EXPECT_FALSE(second.alive());
+}
+
+// The worker-thread pattern: a worker runs its tasklet under
+// run(threadblock); its parent sends it work through a channel and then
+// joins it. The tasklet blocks between items (the worker sleeps), and once
+// it has handled the last item and ended, run() returns and the worker
+// finishes, although the parent, waiting in join(), is still alive.
+TEST_F(ThreadTest, AWorkerUnderThreadblockRunFinishesWhileItsParentJoins) {
+  channel<int> work;
+  std::vector<int> handled;  // the worker's; read after the join
+  std::optional<tasklet> returned;
+  std::atomic<bool> finished{false};
+  std::thread worker([&] {
+    tasklet handler{[&] {
+      for (int i = 0; i < 4; ++i) handled.push_back(work.receive() * 10);
+    }};
+    handler();
+    run_options options;
+    options.threadblock = true;
+    returned = run(options);
+    finished = true;
+  });
+  wait_until([&] { return work.balance() == -1; });  // its scheduler exists
+  for (int v = 1; v <= 4; ++v) work.send(v);
+  // A hang guard: the worker must finish while this thread waits.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!finished.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!finished.load()) {
+    ADD_FAILURE() << "the worker's run(threadblock) did not return";
+    std::fflush(nullptr);
+    std::_Exit(1);  // the worker sleeps for good: no join can end
+  }
+  worker.join();
+  EXPECT_EQ(handled, (std::vector<int>{10, 20, 30, 40}));
+  EXPECT_FALSE(returned.has_value());
+  EXPECT_EQ(work.balance(), 0);
 }
 
 // Without threadblock, run() with nothing runnable returns at once.

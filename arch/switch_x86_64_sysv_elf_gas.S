@@ -70,21 +70,8 @@
 .macro pop_frame_and_return
         .cfi_remember_state
         pop_callee_saved
-        return_to_pusher
-        .cfi_restore_state
-.endm
-
-/* return_to_pusher: returns to the address at rsp, whoever pushed the
-   frame below it. Uses rcx in the SLP_RESUME_BY_JMP variant. */
-.macro return_to_pusher
-#if defined(SLP_RESUME_BY_JMP)
-        popq    %rcx
-        .cfi_adjust_cfa_offset -8
-        .cfi_register %rip, %rcx
-        jmp     *%rcx
-#else
         ret                             /* one call site in core: predicted */
-#endif
+        .cfi_restore_state
 .endm
 
 /* load_fp_control frame: installs the FP control words of the frame at
@@ -302,7 +289,7 @@ SLP_END(slp_swap)
         movq    48(%rbx), %rbp
         movq    40(%rbx), %rbx
         .cfi_remember_state
-        return_to_pusher
+        ret
         .cfi_restore_state
 1:      load_fp_control %rbx
         jmp     2b

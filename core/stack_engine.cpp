@@ -16,8 +16,6 @@
 
 #include "slp/errors.hpp"
 
-__thread std::uint64_t slp_switch_count = 0;
-
 namespace slp::core {
 
 // What the engine assumes of the switch (arch/layout_check.cpp checks the

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "arch/cpu.h"
 #include "core/channel_state.hpp"
 #include "core/scheduler.hpp"
 #include "core/tasklet_impl.hpp"
@@ -48,15 +49,6 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
 void futex_wake(std::atomic<std::uint32_t>& word) {
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
             FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
-
-// cpu_relax: a hint that this is a spin-wait loop.
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
 }
 
 }  // namespace
@@ -239,7 +231,7 @@ bool scheduler::spin_for_incoming() noexcept {
       return true;
     }
     if (polls % 8 != 0) {
-      cpu_relax();
+      slp_cpu_relax();
     } else if (clock::now() < deadline) {
       sched_yield();
     } else {

@@ -39,48 +39,8 @@
  * with `bti c`, and the saved return address is signed with PAC. */
 #define SLP_GNU_PROPERTY_TYPE 0xc0000000
 #define SLP_GNU_PROPERTY_BITS 0x3
-#endif
-
-/* SLP_SWITCH_ENTRY_THUNK(entry, body): a public function `entry` that calls
- * `body` with its arguments and results untouched and returns to its caller
- * -- by `ret` if no switch happened inside (slp_switch_count, a per-thread
- * count of switches, is unchanged), else by an indirect jump. After a switch
- * the return-stack predictor holds the other tasklet's return address, so
- * `ret` would mispredict wherever the two tasklets called from different
- * places; the jump is predicted from the branch history instead. It leaves
- * one stale return-stack entry per switch, which only the circular predictor
- * sees. Stack arguments are not supported (the thunk moves the stack). */
-#if defined(__x86_64__)
-#define SLP_SWITCH_ENTRY_THUNK(entry, body)                  \
-  SLP_PUBLIC_FUNCTION(entry);                                \
-  endbr64;                                                   \
-  pushq %rbx;                                                \
-  .cfi_adjust_cfa_offset 8;                                  \
-  .cfi_rel_offset %rbx, 0;                                   \
-  movq slp_switch_count@gottpoff(%rip), %rbx;                \
-  movq %fs:(%rbx), %rbx;          /* switches so far */      \
-  call body@PLT;                                             \
-  movq slp_switch_count@gottpoff(%rip), %rcx;                \
-  cmpq %fs:(%rcx), %rbx;                                     \
-  popq %rbx;                                                 \
-  .cfi_adjust_cfa_offset -8;                                 \
-  .cfi_restore %rbx;                                         \
-  jne 1f;                                                    \
-  ret;                            /* no switch: predicted */ \
-1:;                                                          \
-  popq %rcx;                                                 \
-  .cfi_adjust_cfa_offset -8;                                 \
-  .cfi_register %rip, %rcx;                                  \
-  notrack jmp *%rcx;  /* a return address has no endbr64 */  \
-  SLP_END(entry)
-#elif defined(__aarch64__)
-/* AArch64 returns with a plain branch to the body: returning by `br` would
- * need a BTI landing pad at every return address, which BTI code lacks. */
-#define SLP_SWITCH_ENTRY_THUNK(entry, body) \
-  SLP_PUBLIC_FUNCTION(entry);               \
-  bti c;                                    \
-  b body;                                   \
-  SLP_END(entry)
+#else
+#error "asm_macros.h: no landing pad or GNU property for this architecture (arch/PORTING.md)"
 #endif
 
 /* The .note.gnu.property section: 4-byte name "GNU", one property. */

@@ -1,9 +1,9 @@
 /* slp — the assembly switch primitive: C prototypes and the saved-frame layout.
  *
  * This header is shared by the .S files (with __ASSEMBLER__ defined) and by
- * core/ (C++). It is the only place that knows the size of the frame the
- * switch pushes; core/ checks it with static_assert and needs nothing else
- * about the registers.
+ * core/ (C++). Of the frame the switch pushes, core/ needs only its size,
+ * SLP_FRAME_SIZE, from the frame header of the architecture included below;
+ * arch/layout_check.cpp checks the layout against its C view.
  *
  * The protocol is stackman's:
  *
@@ -74,14 +74,14 @@
    skip the RESTORE step. */
 #define SLP_SWITCH_NO_RESTORE 1
 
+/* The frame the switch pushes: SLP_FRAME_SIZE and the offset of every
+   saved register, in one header per architecture (arch/PORTING.md). */
 #if defined(__x86_64__)
-/* rbx rbp r12-r15, MXCSR + x87 CW (8 bytes), return address. */
-#define SLP_FRAME_SIZE 64
+#include "frame_x86_64.h"
 #elif defined(__aarch64__)
-/* x19-x28, x29, x30, d8-d15, FPCR + padding. */
-#define SLP_FRAME_SIZE 176
+#include "frame_arm64.h"
 #else
-#error "slp: no switch for this architecture (see arch/README.md)"
+#error "slp: no switch for this architecture (see arch/PORTING.md)"
 #endif
 
 /* Every stack pointer slp hands out or accepts is aligned to this. */

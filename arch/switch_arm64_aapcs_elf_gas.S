@@ -13,20 +13,21 @@
  *              v16-v31, the upper halves of v8-v15, FPSR (cumulative flags,
  *              caller-saved), tpidr_el0 (TLS: a tasklet never changes thread)
  *
- * The frame slp_switch pushes (SLP_FRAME_SIZE = 176), at the saved sp:
+ * The frame every entry pushes or reads (SLP_FRAME_SIZE = 176; the names are
+ * arch/frame_arm64.h's offsets), at the saved sp:
  *
- *   +0   x19  x20            slp_init_frame: x19 = entry, x20 = arg
- *   +16  x21  x22
- *   +32  x23  x24
- *   +48  x25  x26
- *   +64  x27  x28
- *   +80  x29  x30            x30 is PAC-signed with the sp of +176;
+ *   +0   SLP_FRAME_X19  X20  slp_init_frame: x19 = entry, x20 = arg
+ *   +16  SLP_FRAME_X21  X22
+ *   +32  SLP_FRAME_X23  X24
+ *   +48  SLP_FRAME_X25  X26
+ *   +64  SLP_FRAME_X27  X28
+ *   +80  SLP_FRAME_X29  X30  x30 is PAC-signed with the sp of +176;
  *                            slp_init_frame: x29 = 0, x30 = trampoline
- *   +96  d8   d9
- *   +112 d10  d11
- *   +128 d12  d13
- *   +144 d14  d15
- *   +160 FPCR padding
+ *   +96  SLP_FRAME_D8   D9
+ *   +112 SLP_FRAME_D10  D11
+ *   +128 SLP_FRAME_D12  D13
+ *   +144 SLP_FRAME_D14  D15
+ *   +160 SLP_FRAME_FPCR PADDING
  *   +176 caller's frame      (16-byte aligned)
  *
  * BTI: every global entry starts with `bti c`. PAC: the return address is
@@ -38,113 +39,21 @@
  *
  * FPCR: written only when the target's saved value differs from the live
  * one (an FPCR write can serialise the pipeline); the live one is still
- * what was saved on entry, kept in x21.
+ * what was saved on entry (install_fp_control_then in arch/frame_arm64.h).
  */
 #if !defined(__aarch64__)
 #error "switch_arm64_aapcs_elf_gas.S is for AArch64 only"
 #endif
 
 #include "asm_macros.h"
+#include "frame_arm64.h"
 #include "switch.h"
 
-#define PACIASP    hint #25
-#define AUTIASP    hint #29
-#define PACIA1716  hint #8
-
-/* push_frame: signs x30 and pushes the frame described above (CFI
-   included); leaves our FPCR in \fpcr. */
-.macro push_frame fpcr
-        PACIASP                         /* sign x30 with sp */
-        .cfi_negate_ra_state
-        sub     sp, sp, #SLP_FRAME_SIZE
-        .cfi_def_cfa_offset SLP_FRAME_SIZE
-        stp     x19, x20, [sp, #0]
-        .cfi_offset x19, -176
-        .cfi_offset x20, -168
-        stp     x21, x22, [sp, #16]
-        .cfi_offset x21, -160
-        .cfi_offset x22, -152
-        stp     x23, x24, [sp, #32]
-        .cfi_offset x23, -144
-        .cfi_offset x24, -136
-        stp     x25, x26, [sp, #48]
-        .cfi_offset x25, -128
-        .cfi_offset x26, -120
-        stp     x27, x28, [sp, #64]
-        .cfi_offset x27, -112
-        .cfi_offset x28, -104
-        stp     x29, x30, [sp, #80]
-        .cfi_offset x29, -96
-        .cfi_offset x30, -88
-        stp     d8, d9, [sp, #96]
-        .cfi_offset d8, -80
-        .cfi_offset d9, -72
-        stp     d10, d11, [sp, #112]
-        .cfi_offset d10, -64
-        .cfi_offset d11, -56
-        stp     d12, d13, [sp, #128]
-        .cfi_offset d12, -48
-        .cfi_offset d13, -40
-        stp     d14, d15, [sp, #144]
-        .cfi_offset d14, -32
-        .cfi_offset d15, -24
-        mrs     \fpcr, fpcr
-        str     \fpcr, [sp, #160]
-.endm
-
-/* pop_frame_and_return: pops the frame at sp, authenticates its x30 and
-   returns to whoever pushed it. Brackets itself with
-   .cfi_remember_state/.cfi_restore_state, so code after it has the pushed
-   frame's CFI. */
-.macro pop_frame_and_return
-        .cfi_remember_state
-        ldp     d14, d15, [sp, #144]
-        ldp     d12, d13, [sp, #128]
-        ldp     d10, d11, [sp, #112]
-        ldp     d8, d9, [sp, #96]
-        ldp     x29, x30, [sp, #80]
-        ldp     x27, x28, [sp, #64]
-        ldp     x25, x26, [sp, #48]
-        ldp     x23, x24, [sp, #32]
-        ldp     x21, x22, [sp, #16]
-        ldp     x19, x20, [sp, #0]
-        add     sp, sp, #SLP_FRAME_SIZE
-        .cfi_def_cfa_offset 0
-        .cfi_restore x19
-        .cfi_restore x20
-        .cfi_restore x21
-        .cfi_restore x22
-        .cfi_restore x23
-        .cfi_restore x24
-        .cfi_restore x25
-        .cfi_restore x26
-        .cfi_restore x27
-        .cfi_restore x28
-        .cfi_restore x29
-        .cfi_restore x30
-        .cfi_restore d8
-        .cfi_restore d9
-        .cfi_restore d10
-        .cfi_restore d11
-        .cfi_restore d12
-        .cfi_restore d13
-        .cfi_restore d14
-        .cfi_restore d15
-        AUTIASP                         /* authenticate the target's x30 */
-        ret
-        .cfi_restore_state
-.endm
-
-/* resume_with value: on the target's stack, writes its FPCR if it differs
-   from ours (x10), and returns \value to whoever pushed the frame. */
-.macro resume_with value
-        ldr     x9, [sp, #160]
-        cmp     x9, x10
-        b.ne    1f                      /* differs: rare */
-2:      mov     x0, \value
-        pop_frame_and_return
-1:      msr     fpcr, x9
-        b       2b
+/* resume_with ours, value: on the target's stack, writes its FPCR if it
+   differs from ours (\ours), and returns \value to whoever pushed the
+   frame. */
+.macro resume_with ours, value
+        install_fp_control_then \ours, pop_frame_and_return \value
 .endm
 
 SLP_FUNCTION(slp_switch)
@@ -165,22 +74,14 @@ SLP_FUNCTION(slp_switch)
         mov     w1, #SLP_SWITCH_RESTORE
         mov     x2, sp
         blr     x19
-.Lrestored:
-        ldr     x9, [sp, #160]          /* the live FPCR is still x21's */
-        cmp     x9, x21
-        b.ne    .Lload_fpcr             /* differs: rare */
-.Lfpcr_done:
-        pop_frame_and_return
+.Lrestored:                             /* the live FPCR is still x21's */
+        resume_with x21, x0
 
 .Lresident:                             /* the target's frames are in place */
         and     x9, x0, #~SLP_SWITCH_NO_RESTORE
         mov     sp, x9
         mov     x0, x20                 /* result = context */
         b       .Lrestored
-
-.Lload_fpcr:
-        msr     fpcr, x9
-        b       .Lfpcr_done
 SLP_END(slp_switch)
 
 
@@ -193,7 +94,7 @@ SLP_FUNCTION(slp_swap)
         mov     x9, sp
         str     x9, [x0]
         mov     sp, x1                  /* now on the target's stack: same CFI */
-        resume_with x2
+        resume_with x10, x2
 SLP_END(slp_swap)
 
 
@@ -244,11 +145,10 @@ SLP_FUNCTION(slp_swap_sliced)
         sub     x12, x9, x1             /* x12 = the target's frames' size */
         ldr     x13, [x3, #SLP_SLICES_RESTORE_BUFFER]
         copy_slice x13, x1, x12
-        resume_with x2
+        resume_with x10, x2
 
 .Lsliced_no_room:
-        mov     x0, x3
-        pop_frame_and_return
+        pop_frame_and_return x3
 SLP_END(slp_swap_sliced)
 
 
@@ -257,21 +157,21 @@ SLP_FUNCTION(slp_init_frame)
         and     x0, x0, #~(SLP_STACK_ALIGN - 1)
         mov     x16, x0                 /* x16 = sp after the frame is popped */
         sub     x0, x0, #SLP_FRAME_SIZE
-        stp     x1, x2, [x0, #0]        /* x19 = entry, x20 = arg */
-        stp     xzr, xzr, [x0, #16]
-        stp     xzr, xzr, [x0, #32]
-        stp     xzr, xzr, [x0, #48]
-        stp     xzr, xzr, [x0, #64]
+        stp     x1, x2, [x0, #SLP_FRAME_X19]    /* x19 = entry, x20 = arg */
+        stp     xzr, xzr, [x0, #SLP_FRAME_X21]
+        stp     xzr, xzr, [x0, #SLP_FRAME_X23]
+        stp     xzr, xzr, [x0, #SLP_FRAME_X25]
+        stp     xzr, xzr, [x0, #SLP_FRAME_X27]
         adrp    x17, slp_tasklet_trampoline
         add     x17, x17, :lo12:slp_tasklet_trampoline
-        PACIA1716                       /* sign x17 with x16, as paciasp would */
-        stp     xzr, x17, [x0, #80]     /* x29 = 0 ends frame-pointer walks */
-        stp     xzr, xzr, [x0, #96]
-        stp     xzr, xzr, [x0, #112]
-        stp     xzr, xzr, [x0, #128]
-        stp     xzr, xzr, [x0, #144]
+        SLP_PACIA1716                   /* sign x17 with x16, as paciasp would */
+        stp     xzr, x17, [x0, #SLP_FRAME_X29]  /* x29 = 0 ends frame-pointer walks */
+        stp     xzr, xzr, [x0, #SLP_FRAME_D8]
+        stp     xzr, xzr, [x0, #SLP_FRAME_D10]
+        stp     xzr, xzr, [x0, #SLP_FRAME_D12]
+        stp     xzr, xzr, [x0, #SLP_FRAME_D14]
         mrs     x9, fpcr                /* the new tasklet inherits the */
-        stp     x9, xzr, [x0, #160]     /* creator's FP control modes   */
+        stp     x9, xzr, [x0, #SLP_FRAME_FPCR]  /* creator's FP control modes */
         ret
 SLP_END(slp_init_frame)
 

@@ -12,27 +12,28 @@
  *              (all caller-saved in SysV), MXCSR status flags (caller-saved),
  *              fs (TLS: a tasklet never changes thread), the signal mask
  *
- * The frame slp_switch pushes (SLP_FRAME_SIZE = 64), at the saved sp:
+ * The frame every entry pushes or reads (SLP_FRAME_SIZE = 64; the names are
+ * arch/frame_x86_64.h's offsets), at the saved sp:
  *
- *   +0   MXCSR            4 bytes (control bits are what matters)
- *   +4   x87 control word 2 bytes
- *   +6   padding          2 bytes
- *   +8   r15
- *   +16  r14
- *   +24  r13              slp_init_frame: arg
- *   +32  r12              slp_init_frame: entry
- *   +40  rbx
- *   +48  rbp              slp_init_frame: 0 (ends frame-pointer walks)
- *   +56  return address   slp_init_frame: slp_tasklet_trampoline
- *   +64  caller's frame   (16-byte aligned)
+ *   +0   SLP_FRAME_MXCSR     MXCSR (4 bytes: its control bits are restored)
+ *   +4   SLP_FRAME_X87_CW    x87 control word (2 bytes)
+ *   +6   SLP_FRAME_PADDING   2 bytes, never compared
+ *   +8   SLP_FRAME_R15
+ *   +16  SLP_FRAME_R14
+ *   +24  SLP_FRAME_R13       slp_init_frame: arg
+ *   +32  SLP_FRAME_R12       slp_init_frame: entry
+ *   +40  SLP_FRAME_RBX
+ *   +48  SLP_FRAME_RBP       slp_init_frame: 0 (ends frame-pointer walks)
+ *   +56  SLP_FRAME_RETURN    slp_init_frame: slp_tasklet_trampoline
+ *   +64  caller's frame      (16-byte aligned)
  *
  * MXCSR: the psABI makes the control bits (DAZ, exception masks, rounding,
  * FZ: bits 6-15) callee-saved and the sticky status flags (bits 0-5)
  * caller-saved. Reloading a word whose sticky flags differ from the live ones
- * costs ~60 ns on recent x86 cores, so the restore compares the target's
- * control bits (and x87 control word) with the live ones, which are still
- * those saved on entry and kept in r13, and reloads only when they differ,
- * keeping the live status flags.
+ * costs ~60 ns on recent x86 cores, so every entry compares the target's
+ * control bits (and x87 control word) with ours, which are still the live
+ * ones, and reloads only when they differ, keeping the live status flags
+ * (install_fp_control_then in arch/frame_x86_64.h).
  */
 #if !defined(__x86_64__)
 #error "switch_x86_64_sysv_elf_gas.S is for x86-64 only"
@@ -42,101 +43,37 @@
 #include "frame_x86_64.h"
 #include "switch.h"
 
-#define MXCSR_CONTROL_BITS 0xffc0
-/* The MXCSR control bits and the whole x87 control word, as they sit in the
-   frame's first 8 bytes (MXCSR at +0, x87 CW at +4; the padding at +6 is
-   never compared). */
-#define FP_CONTROL_MASK 0x0000ffff0000ffc0
-
-/* store_fp_control offset: stores MXCSR and the x87 control word at
-   \offset(%rsp), as the frame's first 8 bytes lay them out. Done early: the
-   later read-back of a stmxcsr store is slow. */
-.macro store_fp_control offset
-        stmxcsr \offset(%rsp)
-        fnstcw  \offset+4(%rsp)
-.endm
-
 /* push_frame: pushes the frame described above (CFI included). The FP
    control words are stored first, into the red zone where the frame's
    slot will be, so that the pushes give the read-back time. */
 .macro push_frame
-        store_fp_control -56            /* the frame's +0 once pushed */
-        push_callee_saved               /* arch/frame_x86_64.h */
+        store_fp_control SLP_FRAME_AT_ENTRY
+        push_callee_saved
 .endm
 
-/* pop_frame_and_return: pops the frame at rsp and returns to whoever
-   pushed it. Brackets itself with .cfi_remember_state/.cfi_restore_state,
-   so code after it has the pushed frame's CFI. */
-.macro pop_frame_and_return
+/* pop_frame_and_return value: pops the frame at rsp and returns \value to
+   whoever pushed it. Brackets itself with .cfi_remember_state and
+   .cfi_restore_state, so code after it has the pushed frame's CFI. */
+.macro pop_frame_and_return value
         .cfi_remember_state
+        movq    \value, %rax
         pop_callee_saved
-        return_to_pusher
-        .cfi_restore_state
-.endm
-
-/* return_to_pusher: returns to the address at rsp, whoever pushed the
-   frame below it. Uses rcx in the SLP_RESUME_BY_JMP variant. */
-.macro return_to_pusher
-#if defined(SLP_RESUME_BY_JMP)
-        popq    %rcx
-        .cfi_adjust_cfa_offset -8
-        .cfi_register %rip, %rcx
-        jmp     *%rcx
-#else
         ret                             /* one call site in core: predicted */
-#endif
-.endm
-
-/* load_fp_control frame: installs the FP control words of the frame at
-   \frame (rsp unless told): its MXCSR control bits with the live status
-   flags, and its x87 control word. Uses ecx, esi and the red zone. */
-.macro load_fp_control frame=%rsp
-        stmxcsr -4(%rsp)
-        movl    -4(%rsp), %ecx
-        andl    $~MXCSR_CONTROL_BITS, %ecx
-        movl    (\frame), %esi
-        andl    $MXCSR_CONTROL_BITS, %esi
-        orl     %esi, %ecx
-        movl    %ecx, -4(%rsp)
-        ldmxcsr -4(%rsp)
-        fldcw   4(\frame)
-.endm
-
-/* read_fp_control offset: eax, r8d = our FP control words, from where
-   store_fp_control put them (the frame just pushed unless told), each
-   read with its store's size (an 8-byte load over the two stores would
-   miss store forwarding and stall). */
-.macro read_fp_control offset=0
-        movl    \offset(%rsp), %eax
-        movzwl  \offset+4(%rsp), %r8d
+        .cfi_restore_state
 .endm
 
 /* resume_with value: on the target's stack, installs its FP control words
    if they differ from ours (eax, r8d: read_fp_control), and returns \value
    to whoever pushed the frame. */
 .macro resume_with value
-        xorl    (%rsp), %eax
-        andl    $MXCSR_CONTROL_BITS, %eax
-        xorw    4(%rsp), %r8w
-        orw     %r8w, %ax
-        jnz     1f                      /* they differ: rare */
-2:      movq    \value, %rax
-        pop_frame_and_return
-1:      load_fp_control
-        jmp     2b
+        install_fp_control_then %rsp, pop_frame_and_return \value
 .endm
 
 SLP_FUNCTION(slp_switch)
         SLP_LANDING_PAD
         push_frame
-        /* r13 = our FP control words, kept: read back with one load per
-           store (an 8-byte load over the two stores would miss store
-           forwarding and stall for ~15 cycles). The padding at +6 is never
-           compared. */
-        movl    (%rsp), %r13d
-        movzwl  4(%rsp), %ecx
-        shlq    $32, %rcx
-        orq     %rcx, %r13
+        /* r13d, r14d = our FP control words, kept across the callbacks. */
+        read_fp_control mxcsr=%r13d, cw=%r14d
 
         movq    %rdi, %rbx              /* rbx = callback, kept across calls */
         movq    %rsi, %r12              /* r12 = context */
@@ -154,26 +91,17 @@ SLP_FUNCTION(slp_switch)
         movq    %rsp, %rdx
         call    *%rbx
 .Lrestored:
-
-        /* The live control words are still those saved on entry (in r13:
-           the callbacks preserve them, as the ABI requires): compare the
-           target's with them, without reading the FP state again. */
-        movq    (%rsp), %rcx
-        xorq    %r13, %rcx
-        movabsq $FP_CONTROL_MASK, %rdx
-        testq   %rdx, %rcx
-        jnz     .Lload_fp_control       /* they differ: rare */
-.Lfp_control_done:
-        pop_frame_and_return
+        /* The live control words are still those saved on entry (the
+           callbacks preserve them, as the ABI requires). */
+        movq    %rax, %rdx
+        movl    %r13d, %eax
+        movl    %r14d, %r8d
+        resume_with %rdx
 
 .Lresident:                             /* the target's frames are in place */
         movq    %rax, %rsp
         movq    %r12, %rax              /* result = context */
         jmp     .Lrestored
-
-.Lload_fp_control:
-        load_fp_control
-        jmp     .Lfp_control_done
 SLP_END(slp_switch)
 
 
@@ -256,56 +184,58 @@ SLP_END(slp_swap)
    registers: only the frames above the saved registers go through the
    stack, so no copy loads what was just stored there one register at a
    time (a load over several smaller stores cannot be forwarded, and waits
-   until they reach the cache). Leaves rbx = the restore buffer and rsp at
-   the target's return address. */
+   until they reach the cache). The stack part starts at rbp's slot, which
+   is right below the return address: [SLP_FRAME_RBP, size) is a multiple
+   of 16 bytes; rbp itself goes in after it. Leaves rbx = the restore
+   buffer and rsp at the target's return address. */
 .macro sliced_copies wide
-        leaq    -SLP_FRAME_SIZE+8(%rsp), %r11
+        leaq    SLP_FRAME_AT_ENTRY(%rsp), %r11
         movq    %r11, (%rdi)            /* *save_sp: where the frame would be */
         movq    SLP_SLICES_SAVE_BUFFER(%rcx), %r11
-        movl    %eax, (%r11)            /* the frame, as push_frame lays it */
-        movw    %r8w, 4(%r11)
-        movq    %r15, 8(%r11)
-        movq    %r14, 16(%r11)
-        movq    %r13, 24(%r11)
-        movq    %r12, 32(%r11)
-        movq    %rbx, 40(%r11)
-        leaq    -8(%rsp), %rdi          /* the copy from rbp's slot up: a */
-        addq    $48, %r11               /* multiple of 16 bytes; rbp goes */
-        subq    $48, %r10               /* in after it                    */
+        movl    %eax, SLP_FRAME_MXCSR(%r11)  /* the frame, as push_frame lays it */
+        movw    %r8w, SLP_FRAME_X87_CW(%r11)
+        movq    %r15, SLP_FRAME_R15(%r11)
+        movq    %r14, SLP_FRAME_R14(%r11)
+        movq    %r13, SLP_FRAME_R13(%r11)
+        movq    %r12, SLP_FRAME_R12(%r11)
+        movq    %rbx, SLP_FRAME_RBX(%r11)
+        leaq    SLP_FRAME_AT_ENTRY+SLP_FRAME_RBP(%rsp), %rdi
+        addq    $SLP_FRAME_RBP, %r11    /* ours from rbp's slot up */
+        subq    $SLP_FRAME_RBP, %r10
         copy_slice %rdi, %r11, %r10, \wide
         movq    SLP_SLICES_SAVE_BUFFER(%rcx), %r11
-        movq    %rbp, 48(%r11)
-        leaq    SLP_FRAME_SIZE-8(%rsi), %rsp /* now on the target's stack */
+        movq    %rbp, SLP_FRAME_RBP(%r11)
+        leaq    SLP_FRAME_RETURN(%rsi), %rsp /* now on the target's stack */
         movq    %r9, %r10
         subq    %rsi, %r10
-        subq    $48, %r10               /* the target's frames from rbp's */
+        subq    $SLP_FRAME_RBP, %r10    /* the target's from rbp's slot up */
         movq    SLP_SLICES_RESTORE_BUFFER(%rcx), %rbx
-        leaq    48(%rbx), %rdi          /* slot up (the 8 bytes below rsp */
-        addq    $48, %rsi               /* are in the red zone)           */
+        leaq    SLP_FRAME_RBP(%rbx), %rdi   /* (rbp's slot is below rsp: */
+        addq    $SLP_FRAME_RBP, %rsi        /* in the red zone)           */
         copy_slice %rdi, %rsi, %r10, \wide
+.endm
+
+/* load_buffer_and_return: loads the registers of the frame at rbx (a
+   restore buffer) and returns `value` (rdx) to whoever pushed it; rsp is at
+   its return address already. Brackets itself like pop_frame_and_return. */
+.macro load_buffer_and_return
+        .cfi_remember_state
+        movq    %rdx, %rax
+        movq    SLP_FRAME_R15(%rbx), %r15
+        movq    SLP_FRAME_R14(%rbx), %r14
+        movq    SLP_FRAME_R13(%rbx), %r13
+        movq    SLP_FRAME_R12(%rbx), %r12
+        movq    SLP_FRAME_RBP(%rbx), %rbp
+        movq    SLP_FRAME_RBX(%rbx), %rbx
+        ret
+        .cfi_restore_state
 .endm
 
 /* resume_from_buffer: installs the FP control words of the frame at rbx if
    they differ from ours (eax, r8d), loads its registers and returns
    `value` (rdx) to whoever pushed it, with rsp at its return address. */
 .macro resume_from_buffer
-        xorl    (%rbx), %eax
-        andl    $MXCSR_CONTROL_BITS, %eax
-        xorw    4(%rbx), %r8w
-        orw     %r8w, %ax
-        jnz     1f                      /* they differ: rare */
-2:      movq    %rdx, %rax
-        movq    8(%rbx), %r15
-        movq    16(%rbx), %r14
-        movq    24(%rbx), %r13
-        movq    32(%rbx), %r12
-        movq    48(%rbx), %rbp
-        movq    40(%rbx), %rbx
-        .cfi_remember_state
-        return_to_pusher
-        .cfi_restore_state
-1:      load_fp_control %rbx
-        jmp     2b
+        install_fp_control_then %rbx, load_buffer_and_return
 .endm
 
 /* slp_swap_sliced(save_sp, sp, value, slices): slp_swap to a target whose
@@ -317,11 +247,11 @@ SLP_END(slp_swap)
  * rsp moves to the target's return address, where it holds again. */
 SLP_FUNCTION(slp_swap_sliced)
         SLP_LANDING_PAD
-        store_fp_control -16            /* read back below */
+        store_fp_control -16            /* scratch in the red zone, read back below */
         movq    SLP_SLICES_TOP(%rcx), %r9
         movq    %r9, %r10
         subq    %rsp, %r10
-        addq    $SLP_FRAME_SIZE-8, %r10 /* r10 = our frames' size */
+        addq    $SLP_FRAME_RETURN, %r10 /* r10 = our frames' size */
         movq    SLP_SLICES_SAVED_SIZE(%rcx), %r11
         movq    %r10, (%r11)
         cmpq    SLP_SLICES_SAVE_MIN(%rcx), %r10
@@ -349,17 +279,17 @@ SLP_FUNCTION(slp_init_frame)
         SLP_LANDING_PAD
         andq    $-SLP_STACK_ALIGN, %rdi /* rdi = aligned top */
         leaq    -SLP_FRAME_SIZE(%rdi), %rax
-        stmxcsr (%rax)                  /* the new tasklet inherits the */
-        fnstcw  4(%rax)                 /* creator's FP control modes   */
-        movw    $0, 6(%rax)
-        movq    $0, 8(%rax)             /* r15 */
-        movq    $0, 16(%rax)            /* r14 */
-        movq    %rdx, 24(%rax)          /* r13 = arg */
-        movq    %rsi, 32(%rax)          /* r12 = entry */
-        movq    $0, 40(%rax)            /* rbx */
-        movq    $0, 48(%rax)            /* rbp = 0 */
+        store_fp_control base=%rax      /* the new tasklet inherits the */
+                                        /* creator's FP control modes   */
+        movw    $0, SLP_FRAME_PADDING(%rax)
+        movq    $0, SLP_FRAME_R15(%rax)
+        movq    $0, SLP_FRAME_R14(%rax)
+        movq    %rdx, SLP_FRAME_R13(%rax)   /* r13 = arg */
+        movq    %rsi, SLP_FRAME_R12(%rax)   /* r12 = entry */
+        movq    $0, SLP_FRAME_RBX(%rax)
+        movq    $0, SLP_FRAME_RBP(%rax)     /* rbp = 0 */
         leaq    slp_tasklet_trampoline(%rip), %rcx
-        movq    %rcx, 56(%rax)
+        movq    %rcx, SLP_FRAME_RETURN(%rax)
         ret
 SLP_END(slp_init_frame)
 

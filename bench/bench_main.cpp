@@ -1,6 +1,6 @@
 // The entry point of slp's benchmark binaries: Google Benchmark's main, plus
-// the build facts a reader of the JSON needs to compare two runs (how the
-// switch resumes, which baselines were built) and slp's own flag:
+// the build facts a reader of the JSON needs to compare two runs (which
+// baselines were built) and slp's own flag:
 //   --slp_max_tasklets=N   the most tasklets one benchmark may create
 //                          (default 1000000); larger cases say "not run".
 #include <benchmark/benchmark.h>
@@ -12,9 +12,6 @@
 
 #include "bench/bench_support.hpp"
 
-#ifndef SLP_BENCH_RESUME_BY_JMP
-#define SLP_BENCH_RESUME_BY_JMP 0
-#endif
 #if SLP_BENCH_BOOST_CONTEXT || SLP_BENCH_BOOST_FIBER
 #include <boost/version.hpp>
 #endif
@@ -58,8 +55,6 @@ int main(int argc, char** argv) {
   if (!take_slp_flags(&argc, argv)) return 2;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::AddCustomContext("slp_resume",
-                              SLP_BENCH_RESUME_BY_JMP ? "pop+jmp" : "ret");
   benchmark::AddCustomContext("slp_max_tasklets",
                               std::to_string(slp::bench::max_tasklets));
 #if SLP_BENCH_BOOST_CONTEXT

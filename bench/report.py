@@ -11,9 +11,9 @@ The first form reads the JSON of any of slp's benchmark binaries (several
 files of one binary are several runs: each figure is then the median of
 the runs' medians), prints the table and, with --plots, writes the plot
 data and PNGs there (bench/plots.gnuplot). The second puts several builds
-of one binary side by side (ci/bench.sh --resume-experiment): each cell is
-the median of the per-run medians of the time per iteration, with the range
-across runs.
+of one binary side by side (for example a tree before and after a change,
+run alternately): each cell is the median of the per-run medians of the
+time per iteration, with the range across runs.
 
 Every figure is a ratio against a baseline measured in the same binary, in
 the same run. A baseline that was not built reads "missing", a case that
@@ -618,7 +618,7 @@ def write_plots(F, outdir, note):
     return [path(p) for p in pngs if os.path.exists(path(p))]
 
 
-# --- side by side (the resume experiment) --------------------------------------
+# --- side by side (several builds of one binary) --------------------------------
 
 def compare(specs, filt, time_field):
     """Side by side: LABEL=JSON[,JSON...] per build."""
@@ -711,7 +711,6 @@ def main():
         f"{'median of ' + str(reps) + ' repetitions' if reps > 1 else 'single repetition'}"
         + (f", median of {runs} runs' medians (cv: largest run's)" if runs > 1 else ""),
         f"{args.time} time",
-        f"slp resume: {context.get('slp_resume', '?')}",
         f"Boost.Context {context.get('boost_context', '?')}, "
         f"Boost.Fiber {context.get('boost_fiber', '?')}",
         f"load avg {min(loads):.2f}-{max(loads):.2f}" if loads else "",

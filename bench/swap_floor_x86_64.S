@@ -16,7 +16,8 @@
  *
  * slp_swap itself adds to bench_swap_fp_store the compare of the control
  * bits and a reload only when they differ. All four push slp's frame
- * (arch/switch.h), so a frame from slp_init_frame starts any of them. */
+ * (arch/frame_x86_64.h), so a frame from slp_init_frame starts any of
+ * them. */
 #include "arch/asm_macros.h"
 #include "arch/frame_x86_64.h"
 
@@ -42,21 +43,19 @@ SLP_END(bench_swap_no_fp)
 
 SLP_FUNCTION(bench_swap_fp_store)
         SLP_LANDING_PAD
-        stmxcsr -56(%rsp)               /* where slp_swap stores them */
-        fnstcw  -52(%rsp)
+        store_fp_control SLP_FRAME_AT_ENTRY /* where slp_swap stores them */
         push_callee_saved
         probe_swap_and_pop
 SLP_END(bench_swap_fp_store)
 
 SLP_FUNCTION(bench_swap_fp_reload)
         SLP_LANDING_PAD
-        stmxcsr -56(%rsp)
-        fnstcw  -52(%rsp)
+        store_fp_control SLP_FRAME_AT_ENTRY
         push_callee_saved
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
-        ldmxcsr (%rsp)
-        fldcw   4(%rsp)
+        ldmxcsr SLP_FRAME_MXCSR(%rsp)
+        fldcw   SLP_FRAME_X87_CW(%rsp)
         movq    %rdx, %rax
         probe_pop_and_return
 SLP_END(bench_swap_fp_reload)

@@ -61,7 +61,8 @@ void count_switches(benchmark::State& state, double switches = 2.0) {
 #if defined(__x86_64__)
 constexpr unsigned mxcsr_status_bits = 0x3f;   // the sticky exception flags
 constexpr unsigned mxcsr_inexact_flag = 0x20;  // PE
-constexpr std::size_t saved_mxcsr_offset = 0;  // in slp's and fcontext's frame
+constexpr std::size_t saved_mxcsr_offset = SLP_FRAME_MXCSR;
+static_assert(saved_mxcsr_offset == 0, "where fcontext's frame has it too");
 
 // raise_inexact: a division that cannot be exact sets the sticky PE flag,
 // as any double arithmetic in real code does. No ldmxcsr involved.

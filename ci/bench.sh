@@ -5,7 +5,7 @@
 # data and PNGs go to build/bench/.
 #
 # Usage: ci/bench.sh [--quick | --smoke] [--huge] [--no-build] [--runs N]
-#                    [--bench NAME]... [--resume-experiment]
+#                    [--bench NAME]...
 #   (default)            full: 9 repetitions of >= 0.2 s each, in random
 #                        order across benchmarks; medians; up to 1 M
 #                        tasklets (~7 min)
@@ -22,20 +22,15 @@
 #                        memory_bench runs once
 #   --bench NAME         run only this binary (switch_bench, tasklet_bench,
 #                        channel_bench, memory_bench); repeatable
-#   --resume-experiment  instead of the full set: the switch resuming with
-#                        `ret` (default) against `pop; jmp *%rcx`, built in
-#                        build/bench-jmp with -DSLP_RESUME_BY_JMP, several
-#                        alternating runs, side by side
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-usage() { sed -n '7,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 all_benches=(switch_bench tasklet_bench channel_bench memory_bench)
 mode=full
 build=1
-experiment=0
 huge=0
 runs_wanted=
 benches=()
@@ -45,7 +40,6 @@ while [ $# -gt 0 ]; do
     --smoke) mode=smoke ;;
     --huge) huge=1 ;;
     --no-build) build=0 ;;
-    --resume-experiment) experiment=1 ;;
     --bench)
       wanted=${2:-}
       if ! [[ " ${all_benches[*]} " == *" $wanted "* ]] || [ -z "$wanted" ]; then
@@ -90,18 +84,12 @@ runs=${runs_wanted:-$runs}
 "$root/ci/install-deps.sh" bench
 
 release_dir=$root/build/release
-jmp_dir=$root/build/bench-jmp
 out=$root/build/bench
 mkdir -p "$out"
 
 if [ "$build" -eq 1 ]; then
   cmake --preset release
   cmake --build --preset release -j2
-fi
-if [ "$experiment" -eq 1 ] && { [ "$build" -eq 1 ] || [ ! -x "$jmp_dir/bench/switch_bench" ]; }; then
-  cmake -S "$root" -B "$jmp_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLP_WERROR=ON \
-    -DSLP_BUILD_TESTS=OFF -DSLP_BUILD_EXAMPLES=OFF -DCMAKE_ASM_FLAGS=-DSLP_RESUME_BY_JMP >/dev/null
-  cmake --build "$jmp_dir" -j2 --target switch_bench
 fi
 
 for b in "${benches[@]}"; do
@@ -165,28 +153,6 @@ no_python_check() {
     return 1
   fi
 }
-
-if [ "$experiment" -eq 1 ]; then
-  filter='^BM_Slp(RawSwitch|AsmSwitch|AsmSwap|SymmetricSwitch|SlicingSwitch)|^BM_BoostJumpFcontext$'
-  ret_files=() jmp_files=()
-  echo "== resume experiment: ret vs pop+jmp, $runs alternating runs of $reps repetitions ($note)"
-  for i in $(seq 1 "$runs"); do
-    run "$release_dir/bench/switch_bench" "$out/resume-ret-$i.json" "$out/resume-ret-$i.log" \
-      --benchmark_filter="$filter"
-    run "$jmp_dir/bench/switch_bench" "$out/resume-jmp-$i.json" "$out/resume-jmp-$i.log" \
-      --benchmark_filter="$filter"
-    ret_files+=("$out/resume-ret-$i.json")
-    jmp_files+=("$out/resume-jmp-$i.json")
-  done
-  if [ -n "$python" ]; then
-    "$python" "$root/bench/report.py" --compare \
-      "ret=$(IFS=,; echo "${ret_files[*]}")" "jmp=$(IFS=,; echo "${jmp_files[*]}")"
-  else
-    no_python_check "${ret_files[@]}" "${jmp_files[@]}"
-  fi
-  echo "JSON: $out/resume-{ret,jmp}-*.json"
-  exit 0
-fi
 
 jsons=()
 read -r busy_before all_before < <(other_cpus_ticks)

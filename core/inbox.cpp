@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "arch/cpu.h"
 #include "core/scheduler.hpp"
 #include "core/thread_tasklets.hpp"
 
@@ -46,15 +47,6 @@ class futex_word_sleeper final : public sleeper {
               FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
   }
 };
-
-// cpu_relax: a hint that this is a spin-wait loop.
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 }  // namespace
 
@@ -174,7 +166,7 @@ bool inbox::spin_for_request() noexcept {
       return true;
     }
     if (polls % 8 != 0) {
-      cpu_relax();
+      slp_cpu_relax();
     } else if (clock::now() < deadline) {
       sched_yield();
     } else {

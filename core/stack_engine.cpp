@@ -16,23 +16,16 @@
 
 #include "slp/errors.hpp"
 
-__thread std::uint64_t slp_switch_count = 0;
-
 namespace slp::core {
 
+// What the engine assumes of the switch (arch/layout_check.cpp checks the
+// assembly's side of it).
 static_assert(SLP_FRAME_SIZE % SLP_STACK_ALIGN == 0,
               "the switch frame keeps the stack aligned");
 static_assert(SLP_SWITCH_SAVE == 0 && SLP_SWITCH_RESTORE == 1,
               "core/ and arch/ agree on the switch steps");
-static_assert(offsetof(slp_slices, top) == SLP_SLICES_TOP &&
-                  offsetof(slp_slices, save_buffer) == SLP_SLICES_SAVE_BUFFER &&
-                  offsetof(slp_slices, save_min) == SLP_SLICES_SAVE_MIN &&
-                  offsetof(slp_slices, save_max) == SLP_SLICES_SAVE_MAX &&
-                  offsetof(slp_slices, saved_size) == SLP_SLICES_SAVED_SIZE &&
-                  offsetof(slp_slices, restore_buffer) ==
-                      SLP_SLICES_RESTORE_BUFFER &&
-                  offsetof(slp_slices, wide) == SLP_SLICES_WIDE,
-              "core/ and arch/ agree on struct slp_slices");
+static_assert(SLP_SWITCH_NO_RESTORE < SLP_STACK_ALIGN,
+              "the NO_RESTORE flag fits below an aligned stack pointer");
 
 namespace {
 

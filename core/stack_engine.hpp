@@ -23,16 +23,11 @@
 #include <vector>
 
 #include "arch/switch.h"
+#include "arch/switch_entries.h"  // slp_switch_count, counted at each switch
 #include "core/context.hpp"
 #include "core/execution_stack.hpp"
 #include "core/sanitizer.hpp"
 #include "slp/config.hpp"
-
-// slp_switch_count: the switches this thread has made. The entry thunks of
-// core/switch_entries.S compare it before and after a call to learn whether
-// their caller was switched away. Initial-exec TLS: one %fs-relative load.
-extern "C" __thread std::uint64_t slp_switch_count
-    __attribute__((tls_model("initial-exec")));
 
 namespace slp::core {
 

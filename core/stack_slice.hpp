@@ -44,12 +44,12 @@ class stack_slice {
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] const std::byte* data() const noexcept { return data_; }
 
-  // copy: how slices are copied both ways: memcpy, except where a vector
-  // loop is faster on x86-64 (core/stack_slice.cpp).
+  // copy: how slices are copied both ways: the fastest way this processor
+  // has (arch/copy.h).
   static void copy(std::byte* to, const std::byte* from,
                    std::size_t size) noexcept;
-  // wide_moves: whether x86-64 AVX moves may copy slices (this CPU and OS
-  // support them); false elsewhere.
+  // wide_moves: whether slp_swap_sliced may copy slices with wide moves
+  // (arch/copy.h: x86-64 AVX, when this CPU and OS support it).
   [[nodiscard]] static bool wide_moves() noexcept;
 
   // slack_limit: the most unused bytes a buffer may keep for a slice of

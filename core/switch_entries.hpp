@@ -1,6 +1,7 @@
 // slp — the C++ bodies behind the switch-entry thunks of
-// core/switch_entries.S (include/slp/switch_entry.hpp says why they exist).
-// Each body has the signature of the public function whose thunk calls it.
+// arch/switch_entries.S (which says why they exist): the seam core/
+// implements. Each body has the signature of the public function whose
+// thunk calls it; the thunk names it `slp_body_<name>`.
 #ifndef SLP_CORE_SWITCH_ENTRIES_HPP
 #define SLP_CORE_SWITCH_ENTRIES_HPP
 

@@ -7,7 +7,7 @@
 // mispredicts whenever the two tasklets called from different places
 // (~7 ns per switch on recent x86). So the functions that switch most
 // often -- schedule(), schedule_remove(), a channel's send and receive --
-// are reached through a small thunk in core/switch_entries.S that returns
+// are reached through a small thunk in arch/switch_entries.S that returns
 // by an indirect jump (predicted from the branch history) when a switch
 // happened, and by `ret` when none did. The thunk carries the symbol named
 // here; the C++ body is named by SLP_SWITCH_ENTRY_BODY in core/.

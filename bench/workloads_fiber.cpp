@@ -57,8 +57,9 @@ u64 thread_ring(u64 passes, std::vector<channel_ptr>& to_close) {
   return winner;
 }
 
-// prime_sieve: generator and one filter fiber per prime; closing the last
-// channel ends them all, from the last filter back to the generator.
+// prime_sieve: generator and one filter fiber per prime. Closing the last
+// channel ends them all: a filter whose push or pop fails closes both its
+// channels, so the end travels up and down the chain.
 u64 prime_sieve(u64 count, std::vector<channel_ptr>& to_close) {
   auto numbers = std::make_shared<channel>();
   start([numbers] {
@@ -77,6 +78,7 @@ u64 prime_sieve(u64 count, std::vector<channel_ptr>& to_close) {
         if (n % prime != 0 && out->push(n) != ok) break;
       }
       in->close();
+      out->close();
     });
     in = out;
   }

@@ -567,7 +567,7 @@ def load_workloads(paths):
         runs = case["runs"]
         if case["state"] == "ok" and not runs:
             case["state"], case["reason"] = "error", "no run"
-        for field in ("result_ns", "exit_ns", "peak_rss_kib"):
+        for field in ("result_ns", "result_cpu_ns", "exit_ns", "exit_cpu_ns", "peak_rss_kib"):
             values = [r[field] for r in runs if r.get(field) is not None]
             case[field] = statistics.median(values) if values else None
     return cases, context
@@ -640,14 +640,17 @@ def workload_table(cases):
         return fmt_rss(c["peak_rss_kib"])
 
     header = ["workload", "slp", "Boost.Fiber", "Go", "slp/Fiber", "slp/Go",
-              "RSS slp", "RSS Fiber", "RSS Go", "target"]
+              "CPU slp/Fiber", "CPU slp/Go", "RSS slp", "RSS Fiber", "RSS Go", "target"]
     lines = []
     for label, program, field, per, unit, target_key, rss in rows:
         slp = value(program, "slp", field, per)
-        ratios = {}
+        slp_cpu = value(program, "slp", field.replace("_ns", "_cpu_ns"), per)
+        ratios, cpu_ratios = {}, {}
         for base in ("fiber", "go"):
             b = value(program, base, field, per)
             ratios[base] = slp / b if slp and b else None
+            b = value(program, base, field.replace("_ns", "_cpu_ns"), per)
+            cpu_ratios[base] = slp_cpu / b if slp_cpu and b else None
         verdicts = []
         for base, limit in WORKLOAD_TARGETS.get(target_key, []):
             verdicts.append(judge_ratio(ratios[base], limit, SHORT_NAMES[base]))
@@ -664,6 +667,8 @@ def workload_table(cases):
             cell(program, "go", field, per, unit),
             f"{ratios['fiber']:.2f}x" if ratios["fiber"] else "n/a",
             f"{ratios['go']:.2f}x" if ratios["go"] else "n/a",
+            f"{cpu_ratios['fiber']:.2f}x" if cpu_ratios["fiber"] else "n/a",
+            f"{cpu_ratios['go']:.2f}x" if cpu_ratios["go"] else "n/a",
             rss_cell(program, "slp") if rss else "",
             rss_cell(program, "fiber") if rss else "",
             rss_cell(program, "go") if rss else "",
@@ -673,10 +678,10 @@ def workload_table(cases):
 
     def render(r):
         return "| " + " | ".join(
-            c.ljust(w) if i in (0, 9) else c.rjust(w)
+            c.ljust(w) if i in (0, 11) else c.rjust(w)
             for i, (c, w) in enumerate(zip(r, widths))) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 2)) if i in (0, 9) else ("-" * (w + 1) + ":")
+    rule = "|" + "|".join(("-" * (w + 2)) if i in (0, 11) else ("-" * (w + 1) + ":")
                           for i, w in enumerate(widths)) + "|"
     return "\n".join([render(header), rule] + [render(r) for r in lines])
 
@@ -698,9 +703,11 @@ def report_workloads(paths, note):
              context.get("pin", "")]
     print()
     print("; ".join(f for f in facts if f))
-    print("each run a whole process; slp and time to the result measured inside it "
-          "(steady clock), to exit and peak RSS\nby its parent (wait4); ratio = slp / "
-          "baseline (below 1: slp is faster)")
+    print("each run a whole process; the time to the result measured inside it (steady "
+          "clock), to exit and peak RSS by\nits parent (wait4); slp/Fiber, slp/Go: ratios of "
+          "the wall times (below 1: slp is faster); CPU slp/...: the same\nratios of the process's "
+          "CPU times, which another process on the same CPU does not stretch; targets on "
+          "wall time")
     print(workload_table(cases))
     ok = True
     for (program, runtime), c in sorted(cases.items()):

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Runs one command as a child process and reports, after the child's own
-// output, the wall time from just before it started to its exit and its
-// peak resident set (wait4's ru_maxrss):
+// output, the wall time from just before it started to its exit, the CPU
+// time it used (user + system, every thread) and its peak resident set
+// (wait4's rusage):
 //
 //   $ workload_launch ./workloads_slp tree 1000
-//   answer=499500 result_ns=705610
-//   launch: status=0 exit_ns=2112345 peak_rss_kib=4144
+//   answer=499500 result_ns=705610 result_cpu_ns=700213
+//   launch: status=0 exit_ns=2112345 exit_cpu_ns=2001234 peak_rss_kib=4144
 //
 // bench/workloads.py starts every workload through this small process
 // rather than directly: Linux carries a process's peak RSS across fork and
@@ -26,6 +27,10 @@
 extern char** environ;
 
 namespace {
+
+long long ns_of(const timeval& t) {
+  return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_usec * 1000LL;
+}
 
 long long now_ns() {
   timespec t{};
@@ -61,7 +66,9 @@ int main(int argc, char** argv) {
   const long long exit_ns = now_ns() - start;
   const int code =
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::printf("launch: status=%d exit_ns=%lld peak_rss_kib=%ld\n", code,
-              exit_ns, usage.ru_maxrss);
+  std::printf(
+      "launch: status=%d exit_ns=%lld exit_cpu_ns=%lld peak_rss_kib=%ld\n",
+      code, exit_ns, ns_of(usage.ru_utime) + ns_of(usage.ru_stime),
+      usage.ru_maxrss);
   return code;
 }

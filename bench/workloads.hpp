@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 // What the C++ workload programs (workloads_slp.cpp, workloads_fiber.cpp)
 // share: the command line (`PROGRAM SIZE`), each program's right answer
-// computed without any tasklet, the clock, and the one line the driver
-// (bench/workloads.py) reads. The Go programs in bench/go/ follow the same
+// computed without any tasklet, the clocks, and the one line the driver
+// (bench/workloads.py) reads: the answer, the wall time to it and the
+// process's CPU time to it (the figure that another process sharing the
+// CPU does not stretch). The Go programs in bench/go/ follow the same
 // protocol.
 //
 //   $ workloads_slp thread-ring 1000
-//   answer=498 result_ns=81234
+//   answer=498 result_ns=81234 result_cpu_ns=80112
 //
 // A wrong answer is printed on stderr and the program exits with status 1;
 // a bad command line exits with status 2.
 #ifndef SLP_BENCH_WORKLOADS_HPP
 #define SLP_BENCH_WORKLOADS_HPP
+
+#include <time.h>
 
 #include <chrono>
 #include <cstdint>
@@ -120,15 +124,27 @@ inline std::uint64_t expected(const program& p) {
   return pool_answer(p.size);
 }
 
-using clock = std::chrono::steady_clock;
+// process_cpu_ns: the CPU time of the whole process so far, every thread.
+inline long long process_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+}
+
+// stopwatch: both clocks, started at construction.
+struct stopwatch {
+  std::chrono::steady_clock::time_point wall = std::chrono::steady_clock::now();
+  long long cpu_ns = process_cpu_ns();
+};
 
 // report: prints the driver's line, or the mismatch on stderr; the status
 // main returns with. Called once the answer is in, before main returns.
 inline int report(const program& p, std::uint64_t answer,
-                  clock::time_point start) {
-  const auto elapsed =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start)
-          .count();
+                  const stopwatch& since) {
+  const long long cpu = process_cpu_ns() - since.cpu_ns;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - since.wall)
+                           .count();
   const std::uint64_t want = expected(p);
   if (answer != want) {
     std::fprintf(stderr, "%s %llu: wrong answer %llu, expected %llu\n",
@@ -137,9 +153,9 @@ inline int report(const program& p, std::uint64_t answer,
                  static_cast<unsigned long long>(want));
     return 1;
   }
-  std::printf("answer=%llu result_ns=%lld\n",
+  std::printf("answer=%llu result_ns=%lld result_cpu_ns=%lld\n",
               static_cast<unsigned long long>(answer),
-              static_cast<long long>(elapsed));
+              static_cast<long long>(elapsed), cpu);
   std::fflush(stdout);
   return 0;
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Runs the workloads (thread-ring, prime sieve, fan-out/fan-in tree, worker
 pool), each written with slp, Boost.Fiber and Go, every run a whole process:
-the time to the answer as the program measures it (steady clock, printed),
-the time to process exit and the peak resident set as its parent sees them
+the wall and CPU time to the answer as the program measures them (steady
+clock and the process's CPU clock, printed), the wall and CPU time to
+process exit and the peak resident set as its parent sees them
 (workload_launch: wait4). Checks every answer, writes the runs as JSON for bench/report.py.
 Standard library only.
 
@@ -95,8 +96,8 @@ def too_big(runtime, program, size):
 
 def run_once(argv, timeout):
     """One whole process, through workload_launch: (status, stdout, stderr,
-    exit_ns, peak_rss_kib); status is None when it was killed after
-    `timeout` seconds."""
+    the launch: line's fields as ints); status is None when it was killed
+    after `timeout` seconds."""
     env = dict(os.environ, GOMAXPROCS="1")
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             start_new_session=True)
@@ -105,27 +106,27 @@ def run_once(argv, timeout):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the workload
         out, err = proc.communicate()
-        return None, "", err.decode(errors="replace"), None, None
+        return None, "", err.decode(errors="replace"), None
     out, err = out.decode(errors="replace"), err.decode(errors="replace")
     launch = {}
     for line in out.splitlines():
         if line.startswith("launch: "):
             launch = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
     try:
-        return (proc.returncode, out, err, int(launch["exit_ns"]),
-                int(launch["peak_rss_kib"]))
+        fields = {k: int(launch[k]) for k in ("exit_ns", "exit_cpu_ns", "peak_rss_kib")}
     except (KeyError, ValueError):
-        return proc.returncode, out, err + " (no launch: line)", None, None
+        return proc.returncode, out, err + " (no launch: line)", None
+    return proc.returncode, out, err, fields
 
 
 def parse_line(stdout):
-    """answer and result_ns from the program's line, or None."""
+    """answer, result_ns and result_cpu_ns from the program's line, or None."""
     for line in stdout.splitlines():
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-        if "answer" in fields and "result_ns" in fields:
+        if "answer" in fields:
             try:
-                return int(fields["answer"]), int(fields["result_ns"])
-            except ValueError:
+                return tuple(int(fields[k]) for k in ("answer", "result_ns", "result_cpu_ns"))
+            except (KeyError, ValueError):
                 return None
     return None
 
@@ -187,17 +188,17 @@ def main():
                 if case["state"] != "ok":
                     continue
                 argv = pin + [args.launch, binaries[runtime], program, str(case["size"])]
-                status, out, err, exit_ns, rss_kib = run_once(argv, timeout)
+                status, out, err, launch = run_once(argv, timeout)
                 parsed = parse_line(out)
                 problem = ""
                 if status is None:
                     problem = f"killed after {timeout} s"
-                elif status != 0 or exit_ns is None:
+                elif status != 0 or launch is None:
                     problem = f"exit status {status}: {err.strip()[:300]}"
                 elif parsed is None:
                     problem = f"no answer line in {out.strip()[:200]!r}"
                 else:
-                    answer, result_ns = parsed
+                    answer, result_ns, result_cpu_ns = parsed
                     want = expected(program, case["size"])
                     answers.setdefault(program, {})[runtime] = answer
                     if want is not None and answer != want:
@@ -210,8 +211,8 @@ def main():
                           file=sys.stderr)
                     failed = True
                     continue
-                case["runs"].append({"result_ns": result_ns, "exit_ns": exit_ns,
-                                     "peak_rss_kib": rss_kib})
+                case["runs"].append(dict(launch, result_ns=result_ns,
+                                         result_cpu_ns=result_cpu_ns))
 
     context = {"size": args.size, "runs": args.runs, "pin": args.pin or "not pinned",
                "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}

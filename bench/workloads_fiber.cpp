@@ -147,7 +147,7 @@ u64 worker_pool(u64 jobs, std::vector<channel_ptr>& to_close) {
 int main(int argc, char** argv) {
   const wl::program p = wl::parse(argc, argv);
   std::vector<channel_ptr> to_close;
-  const auto start_time = wl::clock::now();
+  const wl::stopwatch start_time;
   u64 answer = 0;
   if (p.name == "thread-ring") {
     answer = thread_ring(p.size, to_close);

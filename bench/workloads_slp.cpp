@@ -111,7 +111,7 @@ u64 worker_pool(u64 jobs) {
 
 int main(int argc, char** argv) {
   const wl::program p = wl::parse(argc, argv);
-  const auto start = wl::clock::now();
+  const wl::stopwatch start;
   u64 answer = 0;
   if (p.name == "thread-ring") {
     answer = thread_ring(p.size);

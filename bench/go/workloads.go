@@ -5,7 +5,7 @@
 // line as the C++ programs (bench/workloads.hpp):
 //
 //	$ workloads_go thread-ring 1000
-//	answer=498 result_ns=81234
+//	answer=498 result_ns=81234 result_cpu_ns=80112
 //
 // Goroutines still blocked when main returns end with the process.
 package main
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -165,6 +166,16 @@ func isTreeSize(leaves uint64) bool {
 	return leaves == 1
 }
 
+// processCPU: the CPU time of the whole process so far, every thread (the
+// runtime's own included), in ns.
+func processCPU() int64 {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return usage.Utime.Nano() + usage.Stime.Nano()
+}
+
 // expected: each program's right answer, computed without goroutines.
 func expected(name string, size uint64) uint64 {
 	switch name {
@@ -205,12 +216,12 @@ func main() {
 	if !known {
 		usage()
 	}
-	start := time.Now()
+	start, startCPU := time.Now(), processCPU()
 	answer := run(size)
-	elapsed := time.Since(start).Nanoseconds()
+	elapsed, cpu := time.Since(start).Nanoseconds(), processCPU()-startCPU
 	if want := expected(name, size); answer != want {
 		fmt.Fprintf(os.Stderr, "%s %d: wrong answer %d, expected %d\n", name, size, answer, want)
 		os.Exit(1)
 	}
-	fmt.Printf("answer=%d result_ns=%d\n", answer, elapsed)
+	fmt.Printf("answer=%d result_ns=%d result_cpu_ns=%d\n", answer, elapsed, cpu)
 }

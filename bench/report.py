@@ -710,13 +710,17 @@ def report_workloads(paths, note):
           "wall time")
     print(workload_table(cases))
     ok = True
+    skipped = {}
     for (program, runtime), c in sorted(cases.items()):
         if c["state"] in ("missing", "not run"):
-            print(f"{c['state']}: {RUNTIME_NAMES[runtime]} {program}: {c['reason']}")
+            key = (c["state"], RUNTIME_NAMES[runtime], c["reason"])
+            skipped.setdefault(key, []).append(program)
         elif c["state"] == "error":
             print(f"FAILED workload {RUNTIME_NAMES[runtime]} {program} {c['size']}: "
                   f"{c['reason']}", file=sys.stderr)
             ok = False
+    for (state, runtime, reason), programs in sorted(skipped.items()):
+        print(f"{state}: {runtime} ({', '.join(programs)}): {reason}")
     return ok
 
 

@@ -10,10 +10,19 @@ Usage:
 The first form reads the JSON of any of slp's benchmark binaries (several
 files of one binary are several runs: each figure is then the median of
 the runs' medians), prints the table and, with --plots, writes the plot
+<<<<<<< HEAD
 data and PNGs there (bench/plots.gnuplot). The second puts several builds
 of one binary side by side (for example a tree before and after a change,
 run alternately): each cell is the median of the per-run medians of the
 time per iteration, with the range across runs.
+=======
+data and PNGs there (bench/plots.gnuplot). The JSON of bench/workloads.py
+gets a table of its own: per program, slp's median time against Boost.Fiber
+and Go and the peak RSS of each. The second puts several builds
+of one binary side by side (ci/bench.sh --resume-experiment): each cell is
+the median of the per-run medians of the time per iteration, with the range
+across runs.
+>>>>>>> workloads
 
 Every figure is a ratio against a baseline measured in the same binary, in
 the same run. A baseline that was not built reads "missing", a case that
@@ -526,6 +535,202 @@ def table(rows):
     return "\n".join([render(header), rule] + [render(r) for r in lines])
 
 
+# --- workloads (bench/workloads.py) ------------------------------------------
+
+RUNTIME_NAMES = {"slp": "slp", "fiber": "Boost.Fiber", "go": "Go"}
+SHORT_NAMES = {"fiber": "Fiber", "go": "Go"}
+# Issue 24's targets: (baseline runtime, limit of slp / baseline) per row.
+WORKLOAD_TARGETS = {
+    "thread-ring": [("fiber", 0.8), ("go", 0.4)],
+    "prime-sieve": [("fiber", 0.8), ("go", 0.7)],
+    "tree": [("go", 0.8)],
+    "tree-exit": [("go", 2.0)],
+}
+WORKLOAD_RSS_TARGETS = {"tree": [("go", 1.5)]}
+
+
+def is_workloads(path):
+    """Whether a JSON file is bench/workloads.py's rather than a binary's."""
+    with open(path, encoding="utf-8") as f:
+        return "workloads" in json.load(f)
+
+
+def load_workloads(paths):
+    """Cases by (program, runtime), each with the medians of its runs, and
+    the context of the first file."""
+    cases, context = {}, {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        context = context or data.get("context", {})
+        for case in data["workloads"]:
+            key = (case["program"], case["runtime"])
+            old = cases.get(key)
+            if old is not None and old["state"] == "ok" and case["state"] == "ok":
+                old["runs"] += case["runs"]
+            elif old is None or case["state"] == "error":
+                cases[key] = dict(case, runs=list(case["runs"]))
+    for case in cases.values():
+        runs = case["runs"]
+        if case["state"] == "ok" and not runs:
+            case["state"], case["reason"] = "error", "no run"
+        for field in ("result_ns", "result_cpu_ns", "exit_ns", "exit_cpu_ns", "peak_rss_kib"):
+            values = [r[field] for r in runs if r.get(field) is not None]
+            case[field] = statistics.median(values) if values else None
+    return cases, context
+
+
+def fmt_duration(ns):
+    if ns >= 1e9:
+        return f"{ns / 1e9:.2f} s"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e3:.0f} us"
+
+
+def fmt_rss(kib):
+    return f"{kib / 1024:.0f} MiB" if kib >= 10240 else f"{kib / 1024:.1f} MiB"
+
+
+def workload_table(cases):
+    """The workloads table: per program, the three runtimes' medians, slp's
+    ratios to each baseline, the peak RSS of each and the targets."""
+    def case(program, runtime):
+        return cases.get((program, runtime))
+
+    def size_of(program):
+        c = case(program, "slp")
+        return c["size"] if c else None
+
+    rows = []  # (label, metric key, per-unit divisor, unit, target key, rss?)
+    if size_of("thread-ring"):
+        n = size_of("thread-ring")
+        rows.append((f"thread-ring, 503 tasklets, {fmt_count(n)} passes", "thread-ring",
+                     "result_ns", n, "ns/pass", "thread-ring", True))
+    if size_of("prime-sieve"):
+        n = size_of("prime-sieve")
+        rows.append((f"prime sieve, first {fmt_count(n)} primes", "prime-sieve", "result_ns",
+                     None, "", "prime-sieve", True))
+    if size_of("tree"):
+        n = size_of("tree")
+        tasks = sum(n // 10 ** k for k in range(len(str(n))))
+        rows.append((f"tree, {fmt_count(n)} leaves ({tasks:,} tasks): to the result", "tree",
+                     "result_ns", None, "", "tree", True))
+        rows.append(("tree, the same: to process exit", "tree", "exit_ns", None, "",
+                     "tree-exit", False))
+    if size_of("worker-pool"):
+        n = size_of("worker-pool")
+        rows.append((f"worker pool, 100 workers, {fmt_count(n)} jobs", "worker-pool",
+                     "result_ns", n, "ns/job", "worker-pool", True))
+
+    def value(program, runtime, field, per):
+        c = case(program, runtime)
+        if c is None or c["state"] != "ok" or c[field] is None:
+            return None
+        return c[field] / per if per else c[field]
+
+    def cell(program, runtime, field, per, unit):
+        c = case(program, runtime)
+        if c is None:
+            return "-"
+        if c["state"] != "ok":
+            return c["state"]
+        v = value(program, runtime, field, per)
+        return f"{fmt_ns(v)} {unit}" if per else fmt_duration(v)
+
+    def rss_cell(program, runtime):
+        c = case(program, runtime)
+        if c is None:
+            return "-"
+        if c["state"] != "ok":
+            return c["state"]
+        return fmt_rss(c["peak_rss_kib"])
+
+    header = ["workload", "slp", "Boost.Fiber", "Go", "slp/Fiber", "slp/Go",
+              "CPU slp/Fiber", "CPU slp/Go", "RSS slp", "RSS Fiber", "RSS Go", "target"]
+    lines = []
+    for label, program, field, per, unit, target_key, rss in rows:
+        slp = value(program, "slp", field, per)
+        slp_cpu = value(program, "slp", field.replace("_ns", "_cpu_ns"), per)
+        ratios, cpu_ratios = {}, {}
+        for base in ("fiber", "go"):
+            b = value(program, base, field, per)
+            ratios[base] = slp / b if slp and b else None
+            b = value(program, base, field.replace("_ns", "_cpu_ns"), per)
+            cpu_ratios[base] = slp_cpu / b if slp_cpu and b else None
+        verdicts = []
+        for base, limit in WORKLOAD_TARGETS.get(target_key, []):
+            verdicts.append(judge_ratio(ratios[base], limit, SHORT_NAMES[base]))
+        if rss:
+            slp_rss = value(program, "slp", "peak_rss_kib", None)
+            for base, limit in WORKLOAD_RSS_TARGETS.get(program, []):
+                b = value(program, base, "peak_rss_kib", None)
+                verdicts.append("RSS " + judge_ratio(slp_rss / b if slp_rss and b else None,
+                                                     limit, SHORT_NAMES[base]))
+        lines.append([
+            label,
+            cell(program, "slp", field, per, unit),
+            cell(program, "fiber", field, per, unit),
+            cell(program, "go", field, per, unit),
+            f"{ratios['fiber']:.2f}x" if ratios["fiber"] else "n/a",
+            f"{ratios['go']:.2f}x" if ratios["go"] else "n/a",
+            f"{cpu_ratios['fiber']:.2f}x" if cpu_ratios["fiber"] else "n/a",
+            f"{cpu_ratios['go']:.2f}x" if cpu_ratios["go"] else "n/a",
+            rss_cell(program, "slp") if rss else "",
+            rss_cell(program, "fiber") if rss else "",
+            rss_cell(program, "go") if rss else "",
+            "; ".join(verdicts),
+        ])
+    widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
+
+    def render(r):
+        return "| " + " | ".join(
+            c.ljust(w) if i in (0, 11) else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths))) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 2)) if i in (0, 11) else ("-" * (w + 1) + ":")
+                          for i, w in enumerate(widths)) + "|"
+    return "\n".join([render(header), rule] + [render(r) for r in lines])
+
+
+def judge_ratio(ratio, limit, base_name):
+    text = f"<={limit:g}x {base_name}"
+    if ratio is None:
+        return f"{text}: n/a"
+    return f"{text}: ok" if ratio <= limit else f"{text}: MISS x{ratio / limit:.2f}"
+
+
+def report_workloads(paths, note):
+    """Prints the workloads table and what was missing or failed; returns
+    whether every case that ran gave its answer."""
+    cases, context = load_workloads(paths)
+    runs = max((len(c["runs"]) for c in cases.values()), default=0)
+    facts = [note, f"workloads, {context.get('size', '?')} sizes",
+             f"median of {runs} processes per figure" if runs > 1 else "one process per figure",
+             context.get("pin", "")]
+    print()
+    print("; ".join(f for f in facts if f))
+    print("each run a whole process; the time to the result measured inside it (steady "
+          "clock), to exit and peak RSS by\nits parent (wait4); slp/Fiber, slp/Go: ratios of "
+          "the wall times (below 1: slp is faster); CPU slp/...: the same\nratios of the process's "
+          "CPU times, which another process on the same CPU does not stretch; targets on "
+          "wall time")
+    print(workload_table(cases))
+    ok = True
+    skipped = {}
+    for (program, runtime), c in sorted(cases.items()):
+        if c["state"] in ("missing", "not run"):
+            key = (c["state"], RUNTIME_NAMES[runtime], c["reason"])
+            skipped.setdefault(key, []).append(program)
+        elif c["state"] == "error":
+            print(f"FAILED workload {RUNTIME_NAMES[runtime]} {program} {c['size']}: "
+                  f"{c['reason']}", file=sys.stderr)
+            ok = False
+    for (state, runtime, reason), programs in sorted(skipped.items()):
+        print(f"{state}: {runtime} ({', '.join(programs)}): {reason}")
+    return ok
+
+
 # --- plots -------------------------------------------------------------------
 
 def write_plots(F, outdir, note):
@@ -694,9 +899,14 @@ def main():
     if not args.json:
         parser.error("no JSON files")
 
+    workload_jsons = [p for p in args.json if is_workloads(p)]
+    bench_jsons = [p for p in args.json if p not in workload_jsons]
+    if not bench_jsons:
+        return 0 if report_workloads(workload_jsons, args.note) else 1
+
     per_key = {}
     contexts = {}
-    for path in args.json:
+    for path in bench_jsons:
         binary, loaded, context = load(path, time_field)
         for name, fig in loaded.items():
             per_key.setdefault((binary, name), []).append(fig)
@@ -739,10 +949,12 @@ def main():
     for fig in failed:
         print(f"FAILED {fig.binary}:{fig.name}: {fig.error}", file=sys.stderr)
 
+    workloads_ok = report_workloads(workload_jsons, "") if workload_jsons else True
+
     if args.plots:
         for png in write_plots(F, args.plots, args.note):
             print(f"plot: {png}")
-    return 1 if failed else 0
+    return 1 if failed or not workloads_ok else 0
 
 
 if __name__ == "__main__":

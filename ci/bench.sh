@@ -1,34 +1,56 @@
 #!/usr/bin/env bash
 # Builds the release preset and runs slp's benchmarks pinned to one CPU,
 # then prints one table (each slp figure, its baseline, the ratio, the
-# target and its verdict) and draws the plots. Raw JSON, console logs, plot
+# target and its verdict) and draws the plots; then runs the workloads
+# (bench/workloads.py: whole programs in slp, Boost.Fiber and Go, one
+# process per run) and prints their table. Raw JSON, console logs, plot
 # data and PNGs go to build/bench/.
 #
 # Usage: ci/bench.sh [--quick | --smoke] [--huge] [--no-build] [--runs N]
 #                    [--bench NAME]...
 #   (default)            full: 9 repetitions of >= 0.2 s each, in random
 #                        order across benchmarks; medians; up to 1 M
-#                        tasklets (~7 min)
+#                        tasklets (~7 min); workloads at the issue's sizes,
+#                        5 processes each (~4 min)
 #   --quick              3 repetitions of >= 0.05 s, up to 100 k tasklets
-#                        (~35 s)
+#                        (~35 s); workloads at a tenth of the size or less,
+#                        3 processes each (~15 s)
 #   --smoke              1 repetition of >= 0.001 s, up to 1 k tasklets
-#                        (~1 s): proves every benchmark runs (ci/test.sh);
-#                        the figures mean nothing
+#                        (~1 s); workloads at small sizes, one process each
+#                        (~1 s): proves every benchmark runs and every
+#                        workload gives its answer (ci/test.sh); the
+#                        figures mean nothing
 #   --huge               also 10 M parked tasklets in memory_bench (64 B and
 #                        256 B live: ~7 and ~9 GiB, ~1.5 min more)
 #   --no-build           use the binaries already in build/release
 #   --runs N             run each timing binary N times; the table shows the
 #                        median of the runs' medians (JSON: <name>-<i>.json);
-#                        memory_bench runs once
+#                        memory_bench runs once; each workload N processes
 #   --bench NAME         run only this binary (switch_bench, tasklet_bench,
+<<<<<<< HEAD
 #                        channel_bench, memory_bench); repeatable
+=======
+#                        channel_bench, memory_bench) or the workloads
+#                        (workloads); repeatable
+#   --resume-experiment  instead of the full set: the switch resuming with
+#                        `ret` (default) against `pop; jmp *%rcx`, built in
+#                        build/bench-jmp with -DSLP_RESUME_BY_JMP, several
+#                        alternating runs, side by side
+# The Go workloads are built here from bench/go/*.go with the go command
+# (Debian's golang-go), even with --no-build; without Go they are reported
+# as a missing baseline.
+>>>>>>> workloads
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+<<<<<<< HEAD
 usage() { sed -n '7,24p' "$0" | sed 's/^# \{0,1\}//'; }
+=======
+usage() { sed -n '9,38p' "$0" | sed 's/^# \{0,1\}//'; }
+>>>>>>> workloads
 
-all_benches=(switch_bench tasklet_bench channel_bench memory_bench)
+all_benches=(switch_bench tasklet_bench channel_bench memory_bench workloads)
 mode=full
 build=1
 huge=0
@@ -68,9 +90,9 @@ while [ $# -gt 0 ]; do
 done
 
 case "$mode" in
-  full) reps=9 min_time=0.2 runs=5 max_tasklets=1000000 ;;
-  quick) reps=3 min_time=0.05 runs=2 max_tasklets=100000 ;;
-  smoke) reps=1 min_time=0.001 runs=1 max_tasklets=1000 ;;
+  full) reps=9 min_time=0.2 runs=5 max_tasklets=1000000 workload_runs=5 ;;
+  quick) reps=3 min_time=0.05 runs=2 max_tasklets=100000 workload_runs=3 ;;
+  smoke) reps=1 min_time=0.001 runs=1 max_tasklets=1000 workload_runs=1 ;;
 esac
 [ "$huge" -eq 1 ] && max_tasklets=10000000
 [ ${#benches[@]} -eq 0 ] && benches=("${all_benches[@]}")
@@ -80,6 +102,7 @@ interleave=true
 [ "$mode" = smoke ] && interleave=false
 main_runs=${runs_wanted:-1}
 runs=${runs_wanted:-$runs}
+workload_runs=${runs_wanted:-$workload_runs}
 
 "$root/ci/install-deps.sh" bench
 
@@ -93,13 +116,38 @@ if [ "$build" -eq 1 ]; then
 fi
 
 for b in "${benches[@]}"; do
-  if [ ! -x "$release_dir/bench/$b" ]; then
-    echo "ci/bench.sh: $release_dir/bench/$b is missing: build the release preset" \
-      "(cmake --preset release && cmake --build --preset release), or drop --no-build;" \
-      "the benchmarks also need libbenchmark-dev" >&2
+  needed=("$b")
+  [ "$b" = workloads ] && needed=(workload_launch workloads_slp)
+  for n in "${needed[@]}"; do
+    if [ ! -x "$release_dir/bench/$n" ]; then
+      echo "ci/bench.sh: $release_dir/bench/$n is missing: build the release preset" \
+        "(cmake --preset release && cmake --build --preset release), or drop --no-build;" \
+        "the benchmarks also need libbenchmark-dev" >&2
+      exit 1
+    fi
+  done
+done
+
+# build_go_workloads: the Go versions of the workloads, into $out/go; sets
+# go_binary, or go_missing to why there is none. Everything Go writes stays
+# under $out, and nothing is fetched.
+go_binary=
+go_missing=
+build_go_workloads() {
+  if ! command -v go >/dev/null; then
+    go_missing="Go not installed (golang-go): no baseline"
+    return 0
+  fi
+  mkdir -p "$out/go"
+  if ! (cd "$root/bench/go" && GOCACHE="$out/go/cache" GOPATH="$out/go/path" \
+    GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GO111MODULE= CGO_ENABLED=0 \
+    go build -o "$out/go/workloads_go" ./*.go) >"$out/go/build.log" 2>&1; then
+    echo "ci/bench.sh: building bench/go failed; $out/go/build.log:" >&2
+    cat "$out/go/build.log" >&2
     exit 1
   fi
-done
+  go_binary=$out/go/workloads_go
+}
 
 # One CPU, so that the two contexts of a ping-pong never migrate.
 pin=()
@@ -129,6 +177,26 @@ other_cpus_ticks() {
 }
 
 python=$(command -v python3 || true)
+status=0
+
+# run_workloads JSON: bench/workloads.py with every runtime there is; a
+# failed workload (a wrong answer, a crash) fails the script once the
+# tables are printed.
+run_workloads() {
+  local json=$1 fiber=() go=()
+  if [ -x "$release_dir/bench/workloads_fiber" ]; then
+    fiber=(--fiber "$release_dir/bench/workloads_fiber")
+  else
+    fiber=(--fiber-missing "Boost.Fiber missing at build time (libboost-fiber-dev): no baseline")
+  fi
+  if [ -n "$go_binary" ]; then go=(--go "$go_binary"); else go=(--go-missing "$go_missing"); fi
+  if ! "$python" "$root/bench/workloads.py" --launch "$release_dir/bench/workload_launch" \
+    --slp "$release_dir/bench/workloads_slp" "${fiber[@]}" "${go[@]}" --size "$mode" \
+    --runs "$workload_runs" --pin "${pin[*]}" --out "$json"; then
+    echo "ci/bench.sh: a workload failed (see above); JSON: $json" >&2
+    status=1
+  fi
+}
 
 # run BINARY JSON LOG [ARGS...]: one benchmark binary, JSON and console log.
 run() {
@@ -159,7 +227,21 @@ read -r busy_before all_before < <(other_cpus_ticks)
 for i in $(seq 1 "$main_runs"); do
   for b in "${benches[@]}"; do
     name=$b
-    if [ "$b" = memory_bench ]; then
+    if [ "$b" = workloads ]; then
+      [ "$i" -gt 1 ] && continue  # repeats its processes itself
+      if [ -z "$python" ]; then
+        echo "ci/bench.sh: python3 not found: the workloads are not run" >&2
+        status=1
+        continue
+      fi
+      build_go_workloads
+      echo "== workloads: $mode sizes ($workload_runs processes each, $pin_note;" \
+        "Go: ${go_binary:+built}${go_missing})"
+      rm -f "$out/workloads.json"
+      run_workloads "$out/workloads.json"
+      [ -f "$out/workloads.json" ] && jsons+=("$out/workloads.json")
+      continue
+    elif [ "$b" = memory_bench ]; then
       [ "$i" -gt 1 ] && continue  # deterministic enough, and heavy: once
       echo "== $name: $mode (one forked measurement per case, up to $max_tasklets tasklets, $pin_note)"
     else
@@ -178,9 +260,9 @@ if [ "$all_after" -gt "$all_before" ]; then
   note="$note; other CPUs $(((busy_after - busy_before) * 100 / (all_after - all_before)))% busy"
 fi
 
-status=0
 if [ -n "$python" ]; then
-  "$python" "$root/bench/report.py" --plots "$out" --note "$note" "${jsons[@]}" || status=$?
+  [ ${#jsons[@]} -gt 0 ] &&
+    { "$python" "$root/bench/report.py" --plots "$out" --note "$note" "${jsons[@]}" || status=1; }
 else
   no_python_check "${jsons[@]}" || status=1
 fi

@@ -10,7 +10,7 @@ case "${1:-test}" in
                  qemu-user valgrind clang-format clang libclang-rt-14-dev
                  pkgconf lintian) ;;
   bench) wanted=(cmake ninja-build g++ libbenchmark-dev libboost-context-dev
-                 libboost-fiber-dev gnuplot-nox) ;;
+                 libboost-fiber-dev gnuplot-nox python3 golang-go) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac
 

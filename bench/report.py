@@ -10,19 +10,13 @@ Usage:
 The first form reads the JSON of any of slp's benchmark binaries (several
 files of one binary are several runs: each figure is then the median of
 the runs' medians), prints the table and, with --plots, writes the plot
-<<<<<<< HEAD
-data and PNGs there (bench/plots.gnuplot). The second puts several builds
-of one binary side by side (for example a tree before and after a change,
-run alternately): each cell is the median of the per-run medians of the
-time per iteration, with the range across runs.
-=======
 data and PNGs there (bench/plots.gnuplot). The JSON of bench/workloads.py
 gets a table of its own: per program, slp's median time against Boost.Fiber
 and Go and the peak RSS of each. The second puts several builds
-of one binary side by side (ci/bench.sh --resume-experiment): each cell is
+of one binary side by side (for example a tree before and after a change,
+run alternately): each cell is
 the median of the per-run medians of the time per iteration, with the range
 across runs.
->>>>>>> workloads
 
 Every figure is a ratio against a baseline measured in the same binary, in
 the same run. A baseline that was not built reads "missing", a case that

@@ -27,28 +27,16 @@
 #                        median of the runs' medians (JSON: <name>-<i>.json);
 #                        memory_bench runs once; each workload N processes
 #   --bench NAME         run only this binary (switch_bench, tasklet_bench,
-<<<<<<< HEAD
-#                        channel_bench, memory_bench); repeatable
-=======
 #                        channel_bench, memory_bench) or the workloads
 #                        (workloads); repeatable
-#   --resume-experiment  instead of the full set: the switch resuming with
-#                        `ret` (default) against `pop; jmp *%rcx`, built in
-#                        build/bench-jmp with -DSLP_RESUME_BY_JMP, several
-#                        alternating runs, side by side
 # The Go workloads are built here from bench/go/*.go with the go command
 # (Debian's golang-go), even with --no-build; without Go they are reported
 # as a missing baseline.
->>>>>>> workloads
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-<<<<<<< HEAD
-usage() { sed -n '7,24p' "$0" | sed 's/^# \{0,1\}//'; }
-=======
-usage() { sed -n '9,38p' "$0" | sed 's/^# \{0,1\}//'; }
->>>>>>> workloads
+usage() { sed -n '9,34p' "$0" | sed 's/^# \{0,1\}//'; }
 
 all_benches=(switch_bench tasklet_bench channel_bench memory_bench workloads)
 mode=full

@@ -18,10 +18,10 @@ extern "C" {
 #endif
 
 #if defined(__x86_64__)
-/* The sizes slp_copy_stack copies with slp_copy_by_vectors: glibc's memcpy
-   switches to `rep movsb` above ~2-3 KiB, which on the AMD Zen machine of
-   docs/PERFORMANCE.md took 25-40 % longer than a loop of 32-byte moves up
-   to 16 KiB (and was faster beyond it). */
+/* The sizes slp_copy_stack copies with slp_copy_by_vectors: there glibc's
+   memcpy takes its `rep movsb` path, which is slower than the vector loop;
+   beyond them memcpy is as fast or faster. BM_SliceCopyFloor against
+   BM_MemcpySliceFloor (switch_bench). */
 #define SLP_VECTOR_COPY_MIN (3 * 1024)
 #define SLP_VECTOR_COPY_MAX (16 * 1024)
 

@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 /* slp_switch_count: the switches this thread has made. Initial-exec TLS:
-   one thread-pointer-relative load. */
+   the cheapest model, which a library linked at start-up may use. */
 extern __thread uint64_t slp_switch_count
     __attribute__((tls_model("initial-exec")));
 

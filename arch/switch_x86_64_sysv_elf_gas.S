@@ -29,10 +29,11 @@
  *
  * MXCSR: the psABI makes the control bits (DAZ, exception masks, rounding,
  * FZ: bits 6-15) callee-saved and the sticky status flags (bits 0-5)
- * caller-saved. Reloading a word whose sticky flags differ from the live ones
- * costs ~60 ns on recent x86 cores, so every entry compares the target's
- * control bits (and x87 control word) with ours, which are still the live
- * ones, and reloads only when they differ, keeping the live status flags
+ * caller-saved. Reloading a word whose sticky flags differ from the live
+ * ones is slow on some x86 cores (perf-anchors §4.1 in docs/CONTRACT.md),
+ * so every entry compares the target's control bits (and x87 control word)
+ * with ours, which are still the live ones, and reloads only when they
+ * differ, keeping the live status flags
  * (install_fp_control_then in arch/frame_x86_64.h).
  */
 #if !defined(__x86_64__)

@@ -1,7 +1,7 @@
 /* slp benchmarks — cost probes for the x86-64 switch: three variants of
  * slp_swap that differ ONLY in how they treat the FP control state, so
  * BM_SwapFloor can split slp_swap's time into its parts on this CPU
- * (docs/PERFORMANCE.md, "The floor of a switch"). Not part of the library:
+ * (docs/PERFORMANCE.md, "Where the time goes"). Not part of the library:
  * two of them are not correct switches (they lose a context's rounding
  * mode), and none is used outside switch_bench.
  *

@@ -287,8 +287,8 @@ void symmetric(core::context& self, void*) noexcept {
   }
   for (;;) {
     bool drives = driving;
-    // Opaque to the compiler, so it cannot split the loop into one copy
-    // per side (-O3 does), which would give each side its own call site.
+    // Opaque, so that both sides run one copy of the loop and switch from
+    // one call site.
     asm volatile("" : "+r"(drives));
     if (drives && !game.state.KeepRunning()) game.stop = true;
     switch_through(game.engine, me, *me.peer);
@@ -441,8 +441,8 @@ struct swap_game {
 // swap_loop: the one loop both sides run, so every return after a swap
 // goes back to the address the other side called from, as the entry thunks
 // arrange for tasklets (DESIGN.md, "Returning from a switch").
-// noipa: no copy of it specialised for one side (-O3 clones it for the
-// constant `side` otherwise).
+// noipa: one copy of the loop for both sides, so that both swap from one
+// call site.
 [[gnu::noipa]] void swap_loop(swap_game& game, int side) {
   for (;;) {
     bool drives = side == 0;

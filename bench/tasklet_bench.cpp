@@ -145,13 +145,12 @@ double thread_cpu_seconds() {
 }
 
 // BM_SlpScheduleHook: what a hook adds to a switch, measured in pairs.
-// The resident ping-pong's cost moves with the load on the other vCPU of
-// this VM (19 or 27 ns per switch: docs/PERFORMANCE.md, "Noise") far more
-// than a hook's 1-3 ns, so each iteration times the same two tasklets three
-// times: 10 000 round trips without a hook, 10 000 with one, 10 000
-// without again. The time column is the phase with the hook (manual
-// time); the counters: hooked_ns and plain_ns (ns per switch with and
-// without, the two plain phases averaged), added_ns (their difference),
+// The resident ping-pong's cost moves with the load on the other CPU far more
+// than a hook adds to it (docs/PERFORMANCE.md, "Noise"), so each iteration
+// times the same two tasklets three times: 10 000 round trips without a hook,
+// 10 000 with one, 10 000 without again. The time column is the phase with the
+// hook (manual time); the counters: hooked_ns and plain_ns (ns per switch with
+// and without, the two plain phases averaged), added_ns (their difference),
 // aa_ns (second plain phase minus first: the noise floor of the pairing).
 // Every iteration installs and removes the hook, which allocates: hooks
 // keep their old sets until the process ends (core/hooks.cpp).

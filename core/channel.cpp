@@ -36,7 +36,8 @@ const char* operation_name(int direction) {
 // pass_value: a value changes hands through the partner's mailbox: the
 // sender's goes in, or the waiting sender's comes out to the receiver.
 // `plain_size` is ops.plain_size as the caller read it: a caller that has
-// tested it already passes what it tested, so the copy is inline.
+// tested it passes what it tested, so that a plain T is copied without
+// reading ops again.
 inline void pass_value(bool sending, const detail::value_ops& ops,
                        std::size_t plain_size, tasklet_impl& partner,
                        void* data) {
@@ -73,10 +74,11 @@ template <int Direction>
 // would-block decision and its errors), then, under the channel's lock,
 // the value moves between the caller's own stack and a mailbox and the
 // queue changes; the runnables change after the lock is released. Inline
-// in the entry points, with no call but tail calls: whatever would need a
-// call (the thread's first scheduler, a hook running or installed, other
-// threads' requests, a lock not taken at once) goes to
-// channel_action_rare, which does it all.
+// in the entry points, doing only what the common case needs: whatever
+// needs more (the thread's first scheduler, a hook running or installed,
+// other threads' requests, a lock not taken at once) goes to
+// channel_action_rare, which does it all. The split stays for
+// BM_SlpChannelPingPong (channel_bench).
 inline void channel_action(channel_state& ch, int direction,
                            const detail::value_ops& ops, void* data,
                            const std::exception_ptr* exception) {
@@ -218,10 +220,10 @@ void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
 // released, and the runnables change as API.md §4.2's table says. A P of
 // another thread is made runnable there instead, and S continues.
 //
-// Inline here, the case that calls nothing: a plain value (no exception),
-// a partner of this thread, and the caller continues (no schedule_all, and
-// the preference does not favour the partner). hand_off_general does the
-// rest.
+// Here, the common case: a plain value (no exception), a partner of this
+// thread, and the caller continues (no schedule_all, and the preference
+// does not favour the partner); hand_off_general does the rest. The split
+// stays for BM_SlpChannelPingPong (channel_bench).
 void hand_off(scheduler& s, channel_state& ch, int direction,
               const detail::value_ops& ops, void* data,
               const std::exception_ptr* exception) {
@@ -320,7 +322,7 @@ void hand_off_general(scheduler& s, channel_state& ch, int direction,
 }  // namespace
 
 // detail::channel_send() and detail::channel_receive() are thunks in
-// core/switch_entries.S that call these.
+// arch/switch_entries.S that call these.
 void channel_send_body(channel_state& ch, const detail::value_ops& ops,
                        void* value, const std::exception_ptr* exception) {
   channel_action(ch, +1, ops, value, exception);

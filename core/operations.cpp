@@ -109,8 +109,8 @@ void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
 }
 
 // schedule keeps nothing across a call (the requests of other threads are
-// applied out of line, and it then starts over), so that it needs no frame
-// and ends in a jump to switch_to_current.
+// applied out of line, and it then starts over), so that it adds nothing
+// to the slice of a tasklet that schedules.
 void scheduler::schedule() {
   if (inbox_.pending()) {
     schedule_after_incoming();

@@ -49,8 +49,8 @@ namespace slp::core {
 
 class scheduler;
 
-// The calling thread's scheduler once created. Initial-exec TLS: one load,
-// no __tls_get_addr call, even in position-independent code. __thread, not
+// The calling thread's scheduler once created. Initial-exec TLS: the
+// cheapest model, which a library linked at start-up may use. __thread, not
 // thread_local: a thread_local defined in another file is read through a
 // check for its dynamic initialiser, at every use.
 extern __thread scheduler* this_thread_scheduler

@@ -27,7 +27,7 @@ class spinlock {
 
  private:
   // wait_and_lock: contended: yield until it looks free, then try again.
-  // Out of line, so that callers of lock() need no registers for it.
+  // Out of line: the contended wait stays off the uncontended path.
   [[gnu::noinline]] void wait_and_lock() noexcept {
     do {
       while (locked_.load(std::memory_order_relaxed)) std::this_thread::yield();

@@ -53,8 +53,8 @@ class stack_engine {
   [[nodiscard]] bool try_transfer(context& from, context& to,
                                   void* value = nullptr,
                                   void** result = nullptr) noexcept {
-    // !frames_in_place(to), written out: through the call, GCC lays out
-    // the common path with one more jump, 1.5-2 ns per resident switch.
+    // The test of frames_in_place(to), written out so that the resident
+    // switch stays one straight path: BM_SlpSchedulePingPong (tasklet_bench).
     if (to.state != context::status::suspended ||
         (to.home != nullptr && to.home->resident != &to)) {
       if (!transfer_by_slices(from, to, value)) return false;
@@ -133,10 +133,10 @@ class stack_engine {
   // swap_in_place: switch_in_place's switch, once from_, to_, value_ and
   // slices_ say what to do.
   [[gnu::noinline]] bool swap_in_place() noexcept;
-  // request: &slices_, the request slp_swap_sliced returns when it refuses.
-  // `this` passes through an empty asm, so that the compiler computes it
-  // from `this` at each use rather than keeping it in a second callee-saved
-  // register: 16 B more in every slice that switched in place.
+  // request: &slices_, the request slp_swap_sliced returns when it refuses,
+  // found again from `this` at each use (the empty asm hides that the
+  // address is constant), so that swap_in_place keeps only `this` across
+  // the switch and its frame in every in-place slice stays small.
   [[nodiscard]] slp_slices* request() noexcept {
     stack_engine* self = this;
     asm volatile("" : "+r"(self));
@@ -155,9 +155,8 @@ class stack_engine {
   [[gnu::noinline]] bool undo_in_place(bool general) noexcept;
   [[gnu::noinline]] bool switch_by_slices(context& from, context& to,
                                           void* value) noexcept;
-  // The largest slice switch_in_place copies. Measured against the
-  // callbacks' memcpy (docs/PERFORMANCE.md, "Slicing in place"): faster up
-  // to ~0.5 KiB, even at ~1.3 KiB, 6 % slower at ~4.3 KiB.
+  // The largest slice switch_in_place copies; above it, slicing through
+  // the callbacks and memcpy is as fast: BM_SlpSlicingSwitch (switch_bench).
   static constexpr std::size_t in_place_max = 2048;
   // evict: saves the slice of the tasklet resident on `home`, if any, which
   // then is resident no more; false (nothing changed) without memory.

@@ -60,7 +60,7 @@ struct operation {
   bool pending = false;  // kill / throw_exception: pending delivery
   bool catching = true;  // false: an exception from it ends the body
   bool trapped = false;  // made with slp::switch_trap(1) in force
-  int depth = 0;         // extra stack frames (~200 B each) around the call;
+  int depth = 0;         // extra frames (with a buffer each) around the call;
                   // depth % 3 == 2: the call is made inside a catch block
 };
 

@@ -3,7 +3,7 @@
  * The public functions that switch most often (schedule(),
  * schedule_remove(), a channel's send and receive) are reached through a
  * thunk. Each `slp_entry_X` is the symbol the public header declares
- * (include/slp/switch_entry.hpp); it calls `slp_body_X`, the C++ body that
+ * (include/slp/internal/switch_entry.hpp); it calls `slp_body_X`, the C++ body that
  * core/ implements (core/switch_entries.hpp), with arguments and results
  * untouched. A signature that changes on one side only fails to link or to
  * compile.

@@ -31,7 +31,7 @@ bool has_scheduler() noexcept {
 std::size_t run_count() { return this_thread().run_count(); }
 
 // slp::schedule() and slp::schedule_remove() are thunks in
-// core/switch_entries.S that call these.
+// arch/switch_entries.S that call these.
 void core::schedule_body() { this_thread().schedule(); }
 
 void core::schedule_remove_body() { this_thread().schedule_remove(); }

@@ -722,12 +722,13 @@ TEST_F(ThreadTest, ThrowIntoARemoteUnstartedTaskletSurfacesInItsThread) {
   EXPECT_EQ(surfaced, "early");
 }
 
-// API.md §2: handles share ownership, and handles of one tasklet may be
-// held and dropped in different threads (docs/DESIGN.md: "handles may be
-// dropped in other threads"). Two threads drop their copies of the same
-// tasklets at the same moment: each tasklet must be freed exactly once,
-// after both drops, and nothing may touch it afterwards (ThreadSanitizer
-// and AddressSanitizer watch). The fixture checks that none leaked.
+// API.md §2: handles share ownership, and handles of one tasklet may be held
+// and dropped in different threads (docs/DESIGN.md, "Decisions where the
+// contract is silent", on a last handle dropped on another thread). Two threads
+// drop their copies of the same tasklets at the same moment: each tasklet must
+// be freed exactly once, after both drops, and nothing may touch it afterwards
+// (ThreadSanitizer and AddressSanitizer watch). The fixture checks that none
+// leaked.
 TEST_F(ThreadTest, HandlesOfOneTaskletDroppedInTwoThreadsAtOnce) {
   constexpr int kTasklets = 2000;
   std::promise<std::vector<tasklet>> handed;

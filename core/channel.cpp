@@ -308,7 +308,7 @@ void hand_off_general(scheduler& s, channel_state& ch, int direction,
   ch.unlink(partner);
   lock.unlock();
   if (!schedule_all && !partner_first) {  // S continues: nothing to undo
-    s.wake(partner);  // [S, a, ..., z, P]
+    s.wake(partner);                      // [S, a, ..., z, P]
     s.release_pending();
   } else {
     failed_hand_off guard(s, partner, ops, data, sending, received);

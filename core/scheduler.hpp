@@ -90,9 +90,7 @@ class scheduler {
   // current: the tasklet executing now (during a schedule hook, the one
   // being switched away from).
   [[nodiscard]] tasklet_impl& current() noexcept { return *running_; }
-  [[nodiscard]] std::size_t run_count() const noexcept {
-    return ring_.count();
-  }
+  [[nodiscard]] std::size_t run_count() const noexcept { return ring_.count(); }
   [[nodiscard]] std::thread::id thread_id() const noexcept { return thread_; }
   [[nodiscard]] bool dying() const noexcept { return dying_; }
   [[nodiscard]] hook_dispatch& hooks() noexcept { return hooks_; }
@@ -183,14 +181,13 @@ class scheduler {
   struct park_plan {
     tasklet_impl* next = nullptr;      // runs instead; null: sleep
     tasklet_impl* fallback = nullptr;  // woken if the sleep finds nobody
-    bool sure = false;  // the switch cannot fail: nothing to journal
-    bool stay = false;  // main alone pauses: nothing happens at all
+    bool sure = false;     // the switch cannot fail: nothing to journal
+    bool stay = false;     // main alone pauses: nothing happens at all
     bool at_site = false;  // parked at a wait site (not paused)
   };
   // plan_park: park()'s decision where its inline case does not apply
   // (nothing else runnable, a hook running, a switch trap): may throw.
-  [[gnu::noinline]] park_plan plan_park(const char* operation,
-                                        bool has_site);
+  [[gnu::noinline]] park_plan plan_park(const char* operation, bool has_site);
   [[gnu::noinline]] void sleep_parked(const char* operation,
                                       const park_plan& plan);
   // idle_until: sleeps until more than `busy` tasklets are runnable
@@ -273,8 +270,8 @@ inline void scheduler::park(const char* operation, wait_site* site,
     plan.next = self.next;
     // A switch that cannot fail (no soft interrupt to redirect it, and no
     // slice to save or place) needs no journal.
-    plan.sure = !watchdog_.soft_pending &&
-                stack_engine::frames_in_place(*plan.next);
+    plan.sure =
+        !watchdog_.soft_pending && stack_engine::frames_in_place(*plan.next);
   } else {
     plan = plan_park(operation, site != nullptr);
     if (plan.stay) return;

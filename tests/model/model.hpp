@@ -1,10 +1,10 @@
-// The reference model of the differential test (issue 9): an executable
-// reading of docs/API.md §2–§5 with no stack switching at all. Each
-// tasklet is a program counter and a note of the operation it is
-// suspended in; the runnables are a deque whose front is the current
-// tasklet; channels are queues with a balance. Where the contract is
-// silent the model does what Stackless does (SB = the behavioural
-// reference), and model.cpp says so at each such place.
+// The reference model of the differential test (issue 9): an executable reading
+// of API.md §2–§5 (docs/CONTRACT.md) with no stack switching at all. Each
+// tasklet is a program counter and a note of the operation it is suspended in;
+// the runnables are a deque whose front is the current tasklet; channels are
+// queues with a balance. Where the contract is silent the model does what
+// Stackless does (SB = the behavioural reference), and model.cpp says so at
+// each such place.
 //
 // Example:
 //   slp_model::trace expected = slp_model::run_model(program);

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Builds slp and runs every test: natively (plain, and ASan + UBSan), for
-# AArch64 under qemu-aarch64, a consumer for every way a user takes slp
-# (find_package from an install, add_subdirectory, FetchContent, pkg-config,
-# the Debian package), the suites again as the optimised release build
-# (which the benchmark smoke run reuses), a benchmark smoke run, and the
-# clang-format check. Installs what it needs on Debian.
+# Builds slp and runs every test, one stage after another: the suites
+# natively (dev), under ASan + UBSan (asan) and ThreadSanitizer (tsan), for
+# AArch64 under qemu-aarch64 (aarch64-qemu, and with ASan aarch64-qemu-asan)
+# and under valgrind memcheck (valgrind); a libFuzzer smoke run (fuzz); a
+# consumer for every way a user takes slp (install-consumer: find_package
+# from an install, add-subdirectory, fetchcontent, pkg-config, deb: the
+# Debian package); the suites again as the optimised release build
+# (release, which the benchmark smoke run reuses); a benchmark smoke run
+# (bench-smoke); and the clang-format check (format). Installs what it
+# needs on Debian.
 #
 # Usage: ci/test.sh [stage...]   (default: all of them; a stage is a preset
 # or one of the named checks below, e.g. ci/test.sh pkg-config)

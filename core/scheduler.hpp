@@ -260,7 +260,9 @@ class scheduler {
 };
 
 // park: inline where another tasklet is runnable, no hook runs and no
-// switch trap is set: it then needs no call before the switch.
+// switch trap is set: it then needs no call before the switch; plan_park
+// decides the rest. The split stays for BM_SlpChannelPingPong
+// (channel_bench).
 template <class Enqueue>
 inline void scheduler::park(const char* operation, wait_site* site,
                             Enqueue&& enqueue) {

@@ -91,15 +91,18 @@ void BM_SlpChannelPingPongBesideThreads(benchmark::State& state) {
   std::atomic<bool> done{false};
   std::thread sender([&] {
     for (int i = 0; i < 100; ++i) shared.send(i);
-    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!done.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
   std::thread receiver([&] {
     for (int i = 0; i < 100; ++i) {
       if (shared.receive() != i) std::abort();
     }
-    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!done.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
-  while (shared.balance() != 0 || !core::handle_access::state(shared)->lock.is_shared()) {
+  while (shared.balance() != 0 ||
+         !core::handle_access::state(shared)->lock.is_shared()) {
     std::this_thread::yield();
   }
   channel_pingpong(state, -1, false);

@@ -156,29 +156,16 @@ inline void meet(scheduler& s, channel_state& ch, int direction,
   throw error(message(operation, "woken without a value"));
 }
 
-// unsent_mail: while a waiter unwinds out of its wait (not blocked after
+// give_back_mail: while a waiter unwinds out of its wait (not blocked after
 // all: deadlock, switch trap, no memory; or woken with an exception), what
 // is still in its mailbox goes back to the sender or away.
-class unsent_mail {
- public:
-  unsent_mail(tasklet_impl& self, const detail::value_ops& ops, void* data,
-              bool sending) noexcept
-      : self_(self), ops_(ops), data_(data), sending_(sending) {}
-  unsent_mail(const unsent_mail&) = delete;
-  unsent_mail& operator=(const unsent_mail&) = delete;
-  ~unsent_mail() {
-    if (!armed) return;
-    if (sending_ && self_.mail.holds(ops_)) self_.mail.restore(ops_, data_);
-    self_.mail.clear();  // a value handed to this receiver is destroyed
-  }
-  bool armed = true;
-
- private:
-  tasklet_impl& self_;
-  const detail::value_ops& ops_;
-  void* data_;
-  bool sending_;
-};
+[[gnu::noinline, gnu::cold]] void give_back_mail(tasklet_impl& self,
+                                                 const detail::value_ops& ops,
+                                                 void* data,
+                                                 bool sending) noexcept {
+  if (sending && self.mail.holds(ops)) self.mail.restore(ops, data);
+  self.mail.clear();  // a value handed to this receiver is destroyed
+}
 
 // wait_on: nobody waits on `ch` for the running tasklet: it parks there, a
 // sender with its value in its mailbox, until a partner arrives; a
@@ -202,12 +189,18 @@ void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
       post_own_mail(self, ops, data, exception);
     }
   }
-  unsent_mail guard(self, ops, data, sending);
-  s.park(op, &ch, [&](tasklet_impl& me) {
-    ch.append(me, Direction);
-    lock.unlock();
-  });
-  guard.armed = false;
+  try {
+    s.park(op, &ch, [&](tasklet_impl& me) {
+      ch.append(me, Direction);
+      lock.unlock();
+    });
+  } catch (...) {
+    // Not parked after all (deadlock, switch trap, no memory), or woken
+    // with an exception. (A handler, not a destructor: a guard object
+    // would cost the ping-pong its stores, BM_SlpChannelPingPong.)
+    give_back_mail(self, ops, data, sending);
+    throw;
+  }
   if (!sending) {
     // A receiver, resumed, takes what its partner left in its mailbox.
     if (self.mail.empty() || self.mail.holds_exception()) raise_mail(self, op);
@@ -220,9 +213,10 @@ void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
 // released, and the runnables change as API.md §4.2's table says. A P of
 // another thread is made runnable there instead, and S continues.
 //
-// Here, the common case: a plain value (no exception), a partner of this
-// thread, and the caller continues (no schedule_all, and the preference
-// does not favour the partner); hand_off_general does the rest. The split
+// Here, the common case: a plain value (no exception), and the caller
+// continues (no schedule_all, and the preference does not favour the
+// partner; a partner of another thread is woken there by wake());
+// hand_off_general does the rest. The split
 // stays for BM_SlpChannelPingPong (channel_bench).
 void hand_off(scheduler& s, channel_state& ch, int direction,
               const detail::value_ops& ops, void* data,
@@ -231,7 +225,6 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
   const int preference = ch.preference.load(std::memory_order_relaxed);
   const std::size_t plain_size = ops.plain_size;
   if (plain_size == 0 || exception != nullptr ||
-      partner.owner.load(std::memory_order_relaxed) != &s ||
       ch.schedule_all.load(std::memory_order_relaxed) ||
       (direction > 0 ? preference < 0
                      : preference > 0 || !partner.mail.holds(ops))) {
@@ -247,6 +240,19 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
 
 // failed_hand_off: while a hand-off whose switch could not happen unwinds,
 // the value goes back where it came from.
+[[gnu::noinline, gnu::cold]] void take_back_hand_off(
+    tasklet_impl& partner, const detail::value_ops& ops, void* data,
+    bool sending, const std::exception_ptr& received) noexcept {
+  if (sending) {
+    if (partner.mail.holds(ops)) partner.mail.restore(ops, data);
+    partner.mail.clear();
+  } else if (received) {
+    partner.mail.put_exception(received);
+  } else {
+    partner.mail.untake(ops, data);
+  }
+}
+
 class failed_hand_off {
  public:
   failed_hand_off(scheduler& s, tasklet_impl& partner,
@@ -261,14 +267,8 @@ class failed_hand_off {
   failed_hand_off(const failed_hand_off&) = delete;
   failed_hand_off& operator=(const failed_hand_off&) = delete;
   ~failed_hand_off() {
-    if (!armed || !s_.switch_failed()) return;
-    if (sending_) {
-      if (partner_.mail.holds(ops_)) partner_.mail.restore(ops_, data_);
-      partner_.mail.clear();
-    } else if (received_) {
-      partner_.mail.put_exception(received_);
-    } else {
-      partner_.mail.untake(ops_, data_);
+    if (armed && s_.switch_failed()) {
+      take_back_hand_off(partner_, ops_, data_, sending_, received_);
     }
   }
   bool armed = true;

@@ -35,7 +35,8 @@ namespace slp::core {
 namespace elision {
 // The calling thread's owner mark: 0 until it first claims a channel, then
 // a number no other thread has (never reused).
-extern __thread std::uint64_t thread_mark __attribute__((tls_model("initial-exec")));
+extern __thread std::uint64_t thread_mark
+    __attribute__((tls_model("initial-exec")));
 }  // namespace elision
 
 class channel_lock {

@@ -13,7 +13,8 @@ bool cancel_wait(wait_site& site, tasklet_impl& t, wait_place* was) noexcept {
   auto& ch = static_cast<channel_state&>(site);
   std::lock_guard<channel_lock> lock(ch.lock);
   if (t.waiting_on.load(std::memory_order_relaxed) != &ch) return false;
-  if (was != nullptr) *was = {t.prev, t.blocked.load(std::memory_order_relaxed)};
+  if (was != nullptr)
+    *was = {t.prev, t.blocked.load(std::memory_order_relaxed)};
   ch.unlink(t);
   return true;
 }

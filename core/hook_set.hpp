@@ -48,7 +48,8 @@ class hook_dispatch {
       call_schedule_hooks(*h, from, to);
     } else if (h->fast.fn != nullptr) {  // the fast hook alone: inline
       in_hook_ = true;
-      h->fast.fn(h->fast.user, handle_access::view(from), handle_access::view(to));
+      h->fast.fn(h->fast.user, handle_access::view(from),
+                 handle_access::view(to));
       in_hook_ = false;
     }
   }

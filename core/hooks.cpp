@@ -73,8 +73,7 @@ void hook_dispatch::channel(channel_state& ch, tasklet_impl& t, bool sending,
 // switch, when a schedule callback is set (notify_schedule calls a lone
 // fast hook itself); an exception from the callback goes to the error
 // handler, or to stderr.
-void hook_dispatch::call_schedule_hooks(const hook_set& h,
-                                        tasklet_impl* from,
+void hook_dispatch::call_schedule_hooks(const hook_set& h, tasklet_impl* from,
                                         tasklet_impl* to) noexcept {
   in_hook_ = true;
   if (h.fast.fn != nullptr) {

@@ -67,11 +67,11 @@ void scheduler::run(tasklet_impl& t, bool pause_caller) {
   if (!t.set_up)
     throw error(message(op, "You cannot run an unbound(dead) tasklet"));
   check_switch(op);
-  begin();
-  if (!t.in_ring) ring_.append(t);
+  runnables::transaction tx = begin();
+  if (!t.in_ring) tx.append(t);
   if (pause_caller) {
     paused_self_ = running_;
-    ring_.remove(*running_);
+    tx.remove(*running_);
   }
   ring_.set_current(&t);
   switch_to_current();
@@ -92,13 +92,13 @@ void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
     return;
   }
   check_switch(op);
-  begin();
+  runnables::transaction tx = begin();
   std::exception_ptr old_bomb = std::exchange(t.bomb, std::move(e));
-  cancel_wait(t);
+  cancel_wait(t, &tx);
   // Delivered now, the target runs just before the caller, so that the
   // caller is next when it yields or ends (API.md §2.3).
-  if (t.in_ring) ring_.remove(t);
-  ring_.append(t);
+  if (t.in_ring) tx.remove(t);
+  tx.append(t);
   ring_.set_current(&t);
   try {
     switch_to_current();
@@ -118,7 +118,7 @@ void scheduler::schedule() {
   }
   if (ring_.count() == 1) return;
   check_switch("slp::schedule");
-  begin();
+  (void)begin();  // only the head changes: undo() restores it
   ring_.set_current(ring_.current()->next);
   switch_to_current();
 }
@@ -169,12 +169,12 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   const bool owns_watchdog =
       !watchdog_.active() && (options.timeout != 0 || budget.count() != 0);
   if (owns_watchdog) watchdog_.arm(caller, options, now);
-  begin();
+  runnables::transaction tx = begin();
   watchdog_.push(*add_ref(&caller));
   ++caller.nesting;
   const bool waited_for_threads =
       std::exchange(caller.waits_for_threads, options.threadblock);
-  ring_.remove(caller);
+  tx.remove(caller);
   try {
     switch_to_current();
   } catch (...) {
@@ -198,7 +198,12 @@ void scheduler::redirect_to_watchdog() noexcept {
   watchdog_.soft_pending = false;
   tasklet_impl& owner = watchdog_.owner();
   if (owner.in_ring || owner.is_blocked()) return;
-  ring_.append(owner);  // just before the chosen tasklet
+  // Just before the chosen tasklet; undone with the switch's transaction.
+  if (ring_.open()) {
+    runnables::transaction(ring_).append(owner);
+  } else {
+    ring_.append(owner);
+  }
   ring_.set_current(&owner);
 }
 
@@ -222,11 +227,11 @@ void scheduler::tick_exceeded() {
     return;
   }
   tasklet_impl& owner = watchdog_.owner();
-  begin();
+  runnables::transaction tx = begin();
   // The victim is paused and handed to the watchdog.
   watchdog_.interrupted = add_ref(&victim);
-  ring_.remove(victim);
-  if (!owner.in_ring) ring_.append(owner);
+  tx.remove(victim);
+  if (!owner.in_ring) tx.append(owner);
   ring_.set_current(&owner);
   try {
     switch_to_current();

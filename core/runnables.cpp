@@ -13,7 +13,7 @@ void runnables::undo() noexcept {
     std::abort();
   }
   std::size_t n = size_ == closed ? 0 : size_;
-  size_ = closed;  // the moves below are not journaled
+  size_ = closed;
   while (n > 0) {
     const entry& e = journal_[--n];
     switch (e.kind) {

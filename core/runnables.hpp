@@ -4,14 +4,15 @@
 // operation put the ring and the wait sites back when its switch cannot
 // happen (no memory for a stack slice).
 //
-// Every change goes through the same verbs. Between begin() and the end of
-// the operation's switch (commit(), or undo() when it failed) each change
-// is journaled; outside a transaction nothing is, because no switch
-// follows that could fail.
+// The ring's own verbs journal nothing: they serve the changes no switch
+// follows, and the switches that cannot fail. An operation whose switch
+// can fail makes its changes through a transaction, which has the same
+// verbs and journals each; the switch ends it (commit(), or undo() when it
+// failed).
 //
 // Example:
-//   ring.begin();
-//   ring.remove(self);          // journaled
+//   runnables::transaction tx = ring.begin();
+//   tx.remove(self);            // journaled
 //   ring.set_current(next);
 //   if (!switched) ring.undo(); else ring.commit();
 #ifndef SLP_CORE_RUNNABLES_HPP
@@ -26,6 +27,8 @@ namespace slp::core {
 
 class runnables {
  public:
+  class transaction;
+
   [[nodiscard]] tasklet_impl* current() const noexcept { return current_; }
   void set_current(tasklet_impl* t) noexcept { current_ = t; }
   [[nodiscard]] std::size_t count() const noexcept { return count_; }
@@ -38,24 +41,15 @@ class runnables {
   void insert_next(tasklet_impl& t) noexcept { insert_after(t, current_); }
   // remove: `t` leaves the ring; the head moves on if it was `t`.
   void remove(tasklet_impl& t) noexcept;
+  // parked / woken: a wait site's change, which the ring need not know
+  // outside a transaction (transaction has the journaling ones).
+  void parked(tasklet_impl&, wait_site&) noexcept {}
+  void woken(tasklet_impl&, wait_site&, wait_place) noexcept {}
 
-  // parked / woken: the site's code has queued `t` at `site`, or taken it
-  // out from where it `was`: the journal notes it, for undo().
-  void parked(tasklet_impl& t, wait_site& site) noexcept {
-    if (entry* e = record(entry::parked, t)) e->site = &site;
-  }
-  void woken(tasklet_impl& t, wait_site& site, wait_place was) noexcept {
-    if (entry* e = record(entry::woken, t)) {
-      e->site = &site;
-      e->place = was;
-    }
-  }
-
-  // begin: a transaction starts: from here every change is journaled.
-  void begin() noexcept {
-    size_ = 0;
-    begun_with_ = current_;
-  }
+  // begin: a transaction starts, and with it the journal.
+  transaction begin() noexcept;
+  // open: a transaction has begun and not ended.
+  [[nodiscard]] bool open() const noexcept { return size_ != closed; }
   // commit: the switch happened (or none was needed): forget the journal.
   void commit() noexcept { size_ = closed; }
   // undo: the switch could not happen: every change since begin() is
@@ -77,12 +71,12 @@ class runnables {
   static constexpr std::size_t closed = capacity + 2;
 
   void insert_after(tasklet_impl& t, tasklet_impl* after) noexcept;
-  // record: a new entry of `kind` for `t` while a transaction is open; the
-  // caller fills in the fields that kind needs. Null outside a
-  // transaction, and once the journal is full (which makes undo() fatal).
+  // record: a new entry of `kind` for `t`; the caller fills in the fields
+  // that kind needs. Null once the journal is full (which makes undo()
+  // fatal).
   entry* record(entry::kind_t kind, tasklet_impl& t) noexcept {
     if (size_ >= capacity) {
-      if (size_ == capacity) size_ = overflowed;
+      size_ = overflowed;
       return nullptr;
     }
     entry& e = journal_[size_++];
@@ -98,6 +92,49 @@ class runnables {
   entry journal_[capacity];
 };
 
+// transaction: the ring's verbs, each journaled, and the wait sites'
+// changes noted, for undo().
+class runnables::transaction {
+ public:
+  explicit transaction(runnables& ring) noexcept : ring_(ring) {}
+
+  void append(tasklet_impl& t) noexcept {
+    ring_.append(t);
+    ring_.record(entry::linked, t);
+  }
+  void insert_next(tasklet_impl& t) noexcept {
+    ring_.insert_next(t);
+    ring_.record(entry::linked, t);
+  }
+  void remove(tasklet_impl& t) noexcept {
+    if (entry* e = ring_.record(entry::unlinked, t)) {
+      e->after = t.next == &t ? nullptr : t.prev;
+      e->was_current = ring_.current_ == &t;
+    }
+    ring_.remove(t);
+  }
+  // parked / woken: the site's code has queued `t` at `site`, or taken it
+  // out from where it `was`.
+  void parked(tasklet_impl& t, wait_site& site) noexcept {
+    if (entry* e = ring_.record(entry::parked, t)) e->site = &site;
+  }
+  void woken(tasklet_impl& t, wait_site& site, wait_place was) noexcept {
+    if (entry* e = ring_.record(entry::woken, t)) {
+      e->site = &site;
+      e->place = was;
+    }
+  }
+
+ private:
+  runnables& ring_;
+};
+
+inline runnables::transaction runnables::begin() noexcept {
+  size_ = 0;
+  begun_with_ = current_;
+  return transaction(*this);
+}
+
 inline void runnables::insert_after(tasklet_impl& t,
                                     tasklet_impl* after) noexcept {
   if (after == nullptr) {
@@ -112,27 +149,20 @@ inline void runnables::insert_after(tasklet_impl& t,
   }
   t.in_ring = true;
   ++count_;
-  record(entry::linked, t);
 }
 
 inline void runnables::remove(tasklet_impl& t) noexcept {
-  tasklet_impl* after = t.next == &t ? nullptr : t.prev;
-  const bool was_current = current_ == &t;
   if (t.next == &t) {
     current_ = nullptr;
   } else {
     t.prev->next = t.next;
     t.next->prev = t.prev;
-    if (was_current) current_ = t.next;
+    if (current_ == &t) current_ = t.next;
   }
   t.next = nullptr;
   t.prev = nullptr;
   t.in_ring = false;
   --count_;
-  if (entry* e = record(entry::unlinked, t)) {
-    e->after = after;
-    e->was_current = was_current;
-  }
 }
 
 }  // namespace slp::core

@@ -207,15 +207,16 @@ scheduler::park_plan scheduler::plan_park(const char* operation,
 // sleep_parked: nothing can run in this thread once the running tasklet
 // has parked: sleep until another thread makes a tasklet runnable (perhaps
 // the parked one itself).
-void scheduler::sleep_parked(const char* operation, const park_plan& plan) {
+void scheduler::sleep_parked(const char* operation, tasklet_impl* fallback,
+                             bool at_site) {
   tasklet_impl& self = *running_;
   while (!idle_until(0)) {
-    if (plan.fallback != nullptr) {  // run(threadblock) gives up
-      ring_.append(*plan.fallback);
+    if (fallback != nullptr) {  // run(threadblock) gives up
+      ring_.append(*fallback);
       break;
     }
     // No thread could ever wake this one: take the park back, then fail.
-    if (!plan.at_site || cancel_wait(self)) {
+    if (!at_site || cancel_wait(self)) {
       ring_.commit();
       ring_.append(self);
       paused_self_ = nullptr;
@@ -223,7 +224,7 @@ void scheduler::sleep_parked(const char* operation, const park_plan& plan) {
     }
     // A partner in another thread took it just now: its request follows.
   }
-  ring_.commit();  // the park stands, whatever the switch does
+  ring_.commit();                  // the park stands, whatever the switch does
   if (ring_.current() == &self) {  // made runnable again: no switch at all
     after_switch();
     return;
@@ -240,24 +241,25 @@ bool scheduler::idle_until(std::size_t busy) {
   return true;
 }
 
-bool scheduler::cancel_wait(tasklet_impl& t) noexcept {
+bool scheduler::cancel_wait(tasklet_impl& t,
+                            runnables::transaction* tx) noexcept {
   wait_site* site = t.waiting_on.load(std::memory_order_relaxed);
   if (site == nullptr) return false;
   wait_place was{};
   if (!site->ops->cancel(*site, t, &was)) return false;
-  ring_.woken(t, *site, was);
+  if (tx != nullptr) tx->woken(t, *site, was);
   return true;
 }
 
-void scheduler::wake_and_yield(tasklet_impl& t, wait_site& site,
-                               wait_place was, placement where) {
-  begin();
-  ring_.woken(t, site, was);
+void scheduler::wake_and_yield(tasklet_impl& t, wait_site& site, wait_place was,
+                               placement where) {
+  runnables::transaction tx = begin();
+  tx.woken(t, site, was);
   if (where == placement::tail) {
-    ring_.append(t);
+    tx.append(t);
     ring_.set_current(running_->next);
   } else {
-    ring_.insert_next(t);
+    tx.insert_next(t);
     ring_.set_current(&t);
     preferred_hand_off_ = true;
   }

@@ -145,8 +145,10 @@ class scheduler {
   // (bad_alloc), `t` is back where it was and switch_failed() is true.
   void wake_and_yield(tasklet_impl& t, wait_site& site, wait_place was,
                       placement where);
-  // cancel_wait: `t` stops waiting at its site, if it still waits.
-  bool cancel_wait(tasklet_impl& t) noexcept;
+  // cancel_wait: `t` stops waiting at its site, if it still waits (noted
+  // in `tx` if there is one).
+  bool cancel_wait(tasklet_impl& t,
+                   runnables::transaction* tx = nullptr) noexcept;
   // switch_failed: the last switch of this thread could not happen.
   [[nodiscard]] bool switch_failed() const noexcept { return switch_failed_; }
   // release_pending: drops the references queued for after the switch
@@ -177,19 +179,23 @@ class scheduler {
   static constexpr int kill_attempts = 10;
 
  private:
-  // park_plan: what park() does once the tasklet has left the runnables.
+  // park_plan: what park() does where its inline case does not apply.
   struct park_plan {
     tasklet_impl* next = nullptr;      // runs instead; null: sleep
     tasklet_impl* fallback = nullptr;  // woken if the sleep finds nobody
-    bool sure = false;     // the switch cannot fail: nothing to journal
-    bool stay = false;     // main alone pauses: nothing happens at all
-    bool at_site = false;  // parked at a wait site (not paused)
+    bool stay = false;  // main alone pauses: nothing happens at all
   };
+  template <class Ring, class Enqueue>
+  void step_out(Ring& ring, tasklet_impl& self, wait_site* site,
+                Enqueue& enqueue);
   // plan_park: park()'s decision where its inline case does not apply
   // (nothing else runnable, a hook running, a switch trap): may throw.
   [[gnu::noinline]] park_plan plan_park(const char* operation, bool has_site);
+  // sleep_parked: park's sleep until another thread makes something
+  // runnable here; `fallback` (run(threadblock)'s caller) is woken if no
+  // thread could.
   [[gnu::noinline]] void sleep_parked(const char* operation,
-                                      const park_plan& plan);
+                                      tasklet_impl* fallback, bool at_site);
   // idle_until: sleeps until more than `busy` tasklets are runnable
   // (true), applying other threads' requests as they come; false when no
   // thread could ever make one runnable.
@@ -201,10 +207,10 @@ class scheduler {
   static scheduler& create_for_this_thread();
   [[gnu::noinline, gnu::cold]] stack_engine& create_engine();
   [[noreturn]] void refuse_switch(const char* operation) const;
-  // begin: an operation that will switch starts its transaction.
-  void begin() noexcept {
+  // begin: an operation whose switch can fail starts its transaction.
+  runnables::transaction begin() noexcept {
     switch_failed_ = false;
-    ring_.begin();
+    return ring_.begin();
   }
   void switch_to_current();
   [[gnu::noinline]] void schedule_after_incoming();
@@ -259,41 +265,53 @@ class scheduler {
   thread_tasklets tasklets_;
 };
 
-// park: inline where another tasklet is runnable, no hook runs and no
-// switch trap is set: it then needs no call before the switch; plan_park
-// decides the rest. The split stays for BM_SlpChannelPingPong
-// (channel_bench).
+// park: the case where another tasklet is runnable, no hook runs and no
+// switch trap is set is decided inline; plan_park decides the rest. The
+// split stays for BM_SlpChannelPingPong (channel_bench).
 template <class Enqueue>
 inline void scheduler::park(const char* operation, wait_site* site,
                             Enqueue&& enqueue) {
   tasklet_impl& self = *running_;
-  park_plan plan;
   if (ring_.count() > 1 && !hooks_.running() && switch_trap_ == 0) {
-    plan.next = self.next;
+    tasklet_impl& next = *self.next;
     // A switch that cannot fail (no soft interrupt to redirect it, and no
     // slice to save or place) needs no journal.
-    plan.sure =
-        !watchdog_.soft_pending && stack_engine::frames_in_place(*plan.next);
-  } else {
-    plan = plan_park(operation, site != nullptr);
-    if (plan.stay) return;
+    if (watchdog_.soft_pending || !stack_engine::frames_in_place(next)) {
+      runnables::transaction tx = begin();
+      step_out(tx, self, site, enqueue);
+    } else {
+      step_out(ring_, self, site, enqueue);
+    }
+    ring_.set_current(&next);
+    switch_to_current();
+    return;
   }
-  if (!plan.sure) begin();
-  ring_.remove(self);  // before the site: both use the tasklet's links
+  const park_plan plan = plan_park(operation, site != nullptr);
+  if (plan.stay) return;
+  runnables::transaction tx = begin();
+  step_out(tx, self, site, enqueue);
+  if (plan.next == nullptr) {
+    sleep_parked(operation, plan.fallback, site != nullptr);
+    return;
+  }
+  if (!plan.next->in_ring) tx.append(*plan.next);  // a watchdog, woken
+  ring_.set_current(plan.next);
+  switch_to_current();
+}
+
+// step_out: the running tasklet leaves the runnables (through `ring`, the
+// runnables or a transaction of theirs) and waits at `site`, queued there
+// by `enqueue`, or is paused.
+template <class Ring, class Enqueue>
+inline void scheduler::step_out(Ring& ring, tasklet_impl& self, wait_site* site,
+                                Enqueue& enqueue) {
+  ring.remove(self);  // before the site: both use the tasklet's links
   if (site != nullptr) {
     enqueue(self);
-    ring_.parked(self, *site);
-    plan.at_site = true;
+    ring.parked(self, *site);
   } else {
     paused_self_ = &self;
   }
-  if (plan.next == nullptr) {
-    sleep_parked(operation, plan);
-    return;
-  }
-  if (!plan.next->in_ring) ring_.append(*plan.next);  // a watchdog, woken
-  ring_.set_current(plan.next);
-  switch_to_current();
 }
 
 }  // namespace slp::core

@@ -159,8 +159,7 @@ tasklet& tasklet::insert() {
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->insert(*impl_);
   } else {  // it runs in its own thread; checked there
-    core::inbox::post(
-        *impl_, core::inbox::request::make_runnable);
+    core::inbox::post(*impl_, core::inbox::request::make_runnable);
   }
   return *this;
 }
@@ -171,8 +170,7 @@ tasklet& tasklet::remove() {
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->remove(*impl_);
   } else {
-    core::inbox::post(*impl_,
-                                   core::inbox::request::pause);
+    core::inbox::post(*impl_, core::inbox::request::pause);
   }
   return *this;
 }
@@ -182,8 +180,7 @@ void tasklet::run() {
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->run(*impl_, false);
   } else {  // runs next in its own thread; the caller does not switch
-    core::inbox::post(*impl_,
-                                   core::inbox::request::run_next);
+    core::inbox::post(*impl_, core::inbox::request::run_next);
   }
 }
 
@@ -207,8 +204,7 @@ void tasklet::throw_exception(std::exception_ptr e, bool pending) {
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->throw_to(*impl_, std::move(e), pending);
   } else {  // delivered in its own thread; the caller does not switch
-    core::inbox::post(
-        *impl_, core::inbox::request::deliver, std::move(e));
+    core::inbox::post(*impl_, core::inbox::request::deliver, std::move(e));
   }
 }
 
@@ -218,9 +214,8 @@ void tasklet::kill(bool pending) {
     if (!impl_->set_up) return;
     s->throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
   } else {
-    core::inbox::post(*impl_,
-                                   core::inbox::request::deliver,
-                                   std::make_exception_ptr(tasklet_exit()));
+    core::inbox::post(*impl_, core::inbox::request::deliver,
+                      std::make_exception_ptr(tasklet_exit()));
   }
 }
 

@@ -2,12 +2,13 @@
 // slp — the tasklet object itself (core/tasklet_impl.hpp): one allocation
 // with room for its callable, its id, and its reference count, whose last
 // release destroys it and whose last handle's release may kill it.
+#include "core/tasklet_impl.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <new>
 
 #include "core/scheduler.hpp"
-#include "core/tasklet_impl.hpp"
 
 namespace slp::core {
 

@@ -166,8 +166,7 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     cancel_wait(watchdog);
     if (!watchdog.in_ring) ring_.append(watchdog);
     ring_.set_current(&watchdog);
-  } else if (ring_.count() == 0 && watchdog.is_blocked() &&
-             could_be_woken()) {
+  } else if (ring_.count() == 0 && watchdog.is_blocked() && could_be_woken()) {
     // Another thread may still wake the blocked watchdog (or main): the
     // ending tasklet's thread sleeps until something can run here. A
     // watchdog inside run(threadblock) that is not blocked is woken at

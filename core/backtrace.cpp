@@ -19,6 +19,7 @@
 #include <cxxabi.h>
 #include <pthread.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -146,47 +147,47 @@ bool suspended_regs(const stack_view& v, word sp, start_regs* r) noexcept {
 // CAPTURE_HERE(r): the registers at this point of the calling function,
 // whose frame stays live while the walk runs.
 #if defined(__x86_64__)
-#define CAPTURE_HERE(r)                                                   \
-  asm volatile(                                                           \
-      "leaq 1f(%%rip), %%rax\n\t"                                         \
-      "movq %%rax, %c[pc](%0)\n\t"                                        \
-      "movq %%rsp, %c[sp](%0)\n\t"                                        \
-      "movq %%rbp, %c[fp](%0)\n\t"                                        \
-      "movq %%rbx, %c[rbx](%0)\n\t"                                       \
-      "movq %%r12, %c[r12](%0)\n\t"                                       \
-      "movq %%r13, %c[r13](%0)\n\t"                                       \
-      "movq %%r14, %c[r14](%0)\n\t"                                       \
-      "movq %%r15, %c[r15](%0)\n"                                         \
-      "1:"                                                                \
-      :                                                                   \
-      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)),                    \
-        [sp] "i"(offsetof(start_regs, sp)),                               \
-        [fp] "i"(offsetof(start_regs, fp)),                               \
-        [rbx] "i"(offsetof(start_regs, rbx)),                             \
-        [r12] "i"(offsetof(start_regs, r12)),                             \
-        [r13] "i"(offsetof(start_regs, r13)),                             \
-        [r14] "i"(offsetof(start_regs, r14)),                             \
-        [r15] "i"(offsetof(start_regs, r15))                              \
+#define CAPTURE_HERE(r)                                \
+  asm volatile(                                        \
+      "leaq 1f(%%rip), %%rax\n\t"                      \
+      "movq %%rax, %c[pc](%0)\n\t"                     \
+      "movq %%rsp, %c[sp](%0)\n\t"                     \
+      "movq %%rbp, %c[fp](%0)\n\t"                     \
+      "movq %%rbx, %c[rbx](%0)\n\t"                    \
+      "movq %%r12, %c[r12](%0)\n\t"                    \
+      "movq %%r13, %c[r13](%0)\n\t"                    \
+      "movq %%r14, %c[r14](%0)\n\t"                    \
+      "movq %%r15, %c[r15](%0)\n"                      \
+      "1:"                                             \
+      :                                                \
+      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)), \
+        [sp] "i"(offsetof(start_regs, sp)),            \
+        [fp] "i"(offsetof(start_regs, fp)),            \
+        [rbx] "i"(offsetof(start_regs, rbx)),          \
+        [r12] "i"(offsetof(start_regs, r12)),          \
+        [r13] "i"(offsetof(start_regs, r13)),          \
+        [r14] "i"(offsetof(start_regs, r14)),          \
+        [r15] "i"(offsetof(start_regs, r15))           \
       : "rax", "memory")
 #elif defined(__aarch64__)
-#define CAPTURE_HERE(r)                                                   \
-  asm volatile(                                                           \
-      "adr x9, 1f\n\t"                                                    \
-      "str x9, [%0, %c[pc]]\n\t"                                          \
-      "mov x9, sp\n\t"                                                    \
-      "str x9, [%0, %c[sp]]\n\t"                                          \
-      "str x29, [%0, %c[fp]]\n\t"                                         \
-      "str x30, [%0, %c[lr]]\n\t"                                         \
-      "stp x19, x20, [%0, %c[x]]\n\t"                                     \
-      "stp x21, x22, [%0, %c[x] + 16]\n\t"                                \
-      "stp x23, x24, [%0, %c[x] + 32]\n\t"                                \
-      "stp x25, x26, [%0, %c[x] + 48]\n\t"                                \
-      "stp x27, x28, [%0, %c[x] + 64]\n"                                  \
-      "1:"                                                                \
-      :                                                                   \
-      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)),                    \
-        [sp] "i"(offsetof(start_regs, sp)),                               \
-        [fp] "i"(offsetof(start_regs, fp)),                               \
+#define CAPTURE_HERE(r)                                                      \
+  asm volatile(                                                              \
+      "adr x9, 1f\n\t"                                                       \
+      "str x9, [%0, %c[pc]]\n\t"                                             \
+      "mov x9, sp\n\t"                                                       \
+      "str x9, [%0, %c[sp]]\n\t"                                             \
+      "str x29, [%0, %c[fp]]\n\t"                                            \
+      "str x30, [%0, %c[lr]]\n\t"                                            \
+      "stp x19, x20, [%0, %c[x]]\n\t"                                        \
+      "stp x21, x22, [%0, %c[x] + 16]\n\t"                                   \
+      "stp x23, x24, [%0, %c[x] + 32]\n\t"                                   \
+      "stp x25, x26, [%0, %c[x] + 48]\n\t"                                   \
+      "stp x27, x28, [%0, %c[x] + 64]\n"                                     \
+      "1:"                                                                   \
+      :                                                                      \
+      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)),                       \
+        [sp] "i"(offsetof(start_regs, sp)),                                  \
+        [fp] "i"(offsetof(start_regs, fp)),                                  \
         [lr] "i"(offsetof(start_regs, lr)), [x] "i"(offsetof(start_regs, x)) \
       : "x9", "memory")
 #endif
@@ -224,25 +225,49 @@ int access_mem(unw_addr_space_t, unw_word_t address, unw_word_t* value,
   return 0;
 }
 
-int access_reg(unw_addr_space_t, unw_regnum_t reg, unw_word_t* value,
-               int write, void* arg) {
+int access_reg(unw_addr_space_t, unw_regnum_t reg, unw_word_t* value, int write,
+               void* arg) {
   if (write != 0) return -UNW_EREADONLYREG;
   const start_regs& r = static_cast<const walk_state*>(arg)->regs;
   switch (reg) {
 #if defined(__x86_64__)
-    case UNW_X86_64_RIP: *value = r.pc; return 0;
-    case UNW_X86_64_RSP: *value = r.sp; return 0;
-    case UNW_X86_64_RBP: *value = r.fp; return 0;
-    case UNW_X86_64_RBX: *value = r.rbx; return 0;
-    case UNW_X86_64_R12: *value = r.r12; return 0;
-    case UNW_X86_64_R13: *value = r.r13; return 0;
-    case UNW_X86_64_R14: *value = r.r14; return 0;
-    case UNW_X86_64_R15: *value = r.r15; return 0;
+    case UNW_X86_64_RIP:
+      *value = r.pc;
+      return 0;
+    case UNW_X86_64_RSP:
+      *value = r.sp;
+      return 0;
+    case UNW_X86_64_RBP:
+      *value = r.fp;
+      return 0;
+    case UNW_X86_64_RBX:
+      *value = r.rbx;
+      return 0;
+    case UNW_X86_64_R12:
+      *value = r.r12;
+      return 0;
+    case UNW_X86_64_R13:
+      *value = r.r13;
+      return 0;
+    case UNW_X86_64_R14:
+      *value = r.r14;
+      return 0;
+    case UNW_X86_64_R15:
+      *value = r.r15;
+      return 0;
 #elif defined(__aarch64__)
-    case UNW_AARCH64_PC: *value = r.pc; return 0;
-    case UNW_AARCH64_SP: *value = r.sp; return 0;
-    case UNW_AARCH64_X29: *value = r.fp; return 0;
-    case UNW_AARCH64_X30: *value = r.lr; return 0;
+    case UNW_AARCH64_PC:
+      *value = r.pc;
+      return 0;
+    case UNW_AARCH64_SP:
+      *value = r.sp;
+      return 0;
+    case UNW_AARCH64_X29:
+      *value = r.fp;
+      return 0;
+    case UNW_AARCH64_X30:
+      *value = r.lr;
+      return 0;
 #endif
     default:
 #if defined(__aarch64__)

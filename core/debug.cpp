@@ -122,8 +122,7 @@ void dump(std::ostream& out, void* caller) {
     out << "tasklet " << t->id << quoted_name(*t)
         << (t->is_main ? " (main)" : "") << ": " << state_text(*t, s) << "; "
         << t->stack_bytes() << " bytes saved on the heap\n";
-    const std::vector<frame> frames =
-        frames_of(*t, 64, caller);
+    const std::vector<frame> frames = frames_of(*t, 64, caller);
     for (std::size_t i = 0; i < frames.size(); ++i) {
       out << "  #" << i << ' ' << frames[i].address;
       if (!frames[i].function.empty()) out << ' ' << frames[i].function;

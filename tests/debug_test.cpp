@@ -73,6 +73,15 @@ void* marked_return = nullptr;
   return r + 1;
 }
 
+void* current_return = nullptr;
+
+[[gnu::noinline]] std::vector<slp::frame> marked_current() {
+  current_return = __builtin_return_address(0);
+  std::vector<slp::frame> f = slp::current().backtrace();
+  sink = sink + 1;
+  return f;
+}
+
 std::vector<slp::frame> in_handler;  // set by on_signal
 [[gnu::noinline]] void on_signal(int) { in_handler = take_here(); }
 
@@ -151,7 +160,7 @@ void in_thread(std::size_t stack_count, F f) {
 class DebugTest : public SlpTest {};
 
 // Built with SLP_WITH_UNWIND=OFF, frames have addresses only.
-#define SKIP_WITHOUT_NAMES()                                        \
+#define SKIP_WITHOUT_NAMES() \
   if (!core::with_names()) GTEST_SKIP() << "slp built without names"
 
 // marked_frames: a tasklet parked in probe::marked_leaf, with
@@ -270,6 +279,19 @@ TEST_F(DebugTest, EvictedTaskletsWithEightStacks) {
   });
 }
 
+TEST_F(DebugTest, ReturnAddressesOfTheCurrentTasklet) {
+  std::vector<frame> frames;
+  tasklet{[&] { frames = probe::marked_current(); }}();
+  run();
+  // Frame 0 is in marked_current, after its call of backtrace(); frame 1
+  // is where marked_current returns to.
+  ASSERT_GE(frames.size(), 2u);
+  EXPECT_EQ(frames[1].address, probe::current_return) << listing(frames);
+  const std::vector<frame> of_main = probe::marked_current();
+  ASSERT_GE(of_main.size(), 2u);
+  EXPECT_EQ(of_main[1].address, probe::current_return) << listing(of_main);
+}
+
 TEST_F(DebugTest, ReturnAddressesOfAResidentTasklet) {
   in_thread(8, [] { marked_frames(false); });
 }
@@ -351,7 +373,8 @@ TEST_F(DebugTest, TakingABacktraceChangesNothing) {
     r();
     int hooks = 0;
     set_schedule_callback([&](const auto&, const auto&) { ++hooks; });
-    set_channel_callback([&](const auto&, const auto&, bool, bool) { ++hooks; });
+    set_channel_callback(
+        [&](const auto&, const auto&, bool, bool) { ++hooks; });
     const std::size_t a_bytes = a.stack_bytes();
     const std::size_t b_bytes = b.stack_bytes();
     const std::size_t runnable = run_count();
@@ -390,7 +413,7 @@ TEST_F(DebugTest, NotStartedAndDeadTaskletsHaveNoFrames) {
   EXPECT_TRUE(fresh.backtrace().empty());  // set up, not started
   run();
   EXPECT_FALSE(fresh.alive());
-  EXPECT_TRUE(fresh.backtrace().empty());  // dead
+  EXPECT_TRUE(fresh.backtrace().empty());      // dead
   EXPECT_TRUE(tasklet().backtrace().empty());  // unbound
 }
 
@@ -443,13 +466,13 @@ TEST_F(DebugTest, BacktraceInsideAScheduleHookWorks) {
   run();
   std::vector<frame> of_target;
   std::vector<frame> of_hook;
-  set_schedule_callback(
-      [&](const std::optional<tasklet>& from, const std::optional<tasklet>& to) {
-        if (from && to && *to == a && of_target.empty()) {
-          of_target = a.backtrace();
-          of_hook = probe::take_here();
-        }
-      });
+  set_schedule_callback([&](const std::optional<tasklet>& from,
+                            const std::optional<tasklet>& to) {
+    if (from && to && *to == a && of_target.empty()) {
+      of_target = a.backtrace();
+      of_hook = probe::take_here();
+    }
+  });
   c.send(1);  // switches to a, firing the hook
   set_schedule_callback(nullptr);
   expect_parked_in_recursion(of_target, 2);
@@ -491,8 +514,8 @@ TEST_F(DebugTest, ThousandTasklets) {
     run();
     for (int i = 0; i < n; ++i) {
       SCOPED_TRACE("tasklet " + std::to_string(i));
-      expect_parked_in_recursion(tasklets[static_cast<std::size_t>(i)].backtrace(),
-                                 i % 7);
+      expect_parked_in_recursion(
+          tasklets[static_cast<std::size_t>(i)].backtrace(), i % 7);
     }
     std::ostringstream dump;
     dump_tasklets(dump);
@@ -584,7 +607,8 @@ TEST_F(DebugTest, CApiBacktraceMatchesTheCppOne) {
   EXPECT_EQ(core::function_name(pcs[n - 1], true), "slp_tasklet_trampoline");
   bool saw_schedule = false;
   for (int i = 0; i < n; ++i) {
-    if (core::function_name(pcs[i], true) == "slp_schedule") saw_schedule = true;
+    if (core::function_name(pcs[i], true) == "slp_schedule")
+      saw_schedule = true;
   }
   EXPECT_TRUE(saw_schedule);
   EXPECT_EQ(slp_tasklet_backtrace(ct, pcs, 2), 2);

@@ -407,7 +407,18 @@ std::string function_name(void* address, bool return_address) {
   unw_accessors_t* acc = unw_get_accessors(unw_local_addr_space);
   const int r = acc->get_proc_name(unw_local_addr_space, pc, buffer,
                                    sizeof buffer, &offset, nullptr);
-  if (r == 0 || r == -UNW_ENOMEM) {
+  // The symbol found is the nearest one at or below pc, whatever its
+  // size: in a stripped binary that is some exported function before the
+  // one containing pc. It names pc only if it starts within pc's function
+  // as the unwind tables delimit it.
+  unw_proc_info_t function{};
+  if ((r == 0 || r == -UNW_ENOMEM) &&
+      unw_get_proc_info_by_ip(unw_local_addr_space, pc, &function, nullptr) ==
+          0 &&
+      pc - offset < function.start_ip) {
+    buffer[0] = '\0';
+  }
+  if ((r == 0 || r == -UNW_ENOMEM) && buffer[0] != '\0') {
     buffer[sizeof buffer - 1] = '\0';
     int status = -1;
     char* demangled = abi::__cxa_demangle(buffer, nullptr, nullptr, &status);

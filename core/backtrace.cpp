@@ -64,6 +64,7 @@ struct stack_view {
   word hi = 0;
   word home_lo = 0;
   const std::byte* slice = nullptr;
+  std::size_t slice_size = 0;  // hi - lo, as the slice keeps it
 };
 
 // read_direct: a word where it is. Not instrumented: the word may be on
@@ -77,7 +78,8 @@ __attribute__((no_sanitize("address"))) word read_direct(word address) {
 bool read_word(const stack_view& v, word address, word* value) noexcept {
   if (address % sizeof(word) != 0) return false;
   if (v.slice != nullptr) {
-    if (address >= v.lo && address < v.hi && v.hi - address >= sizeof(word)) {
+    if (address >= v.lo && address < v.hi) {
+      if (address - v.lo + sizeof(word) > v.slice_size) return false;
       std::memcpy(value, v.slice + (address - v.lo), sizeof(word));
       return true;
     }
@@ -98,6 +100,7 @@ stack_view view_of(const context& c, word sp) noexcept {
     v.home_lo = reinterpret_cast<word>(c.home->limit());
     if (c.state == context::status::suspended && c.home->resident != &c) {
       v.slice = c.slice.data();
+      v.slice_size = c.slice.size();
     }
   } else {
     // The thread's own stack (main): its top, from the thread's

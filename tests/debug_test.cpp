@@ -6,8 +6,9 @@
 // the deadlock_error message; the C counterparts.
 //
 // The probes are functions with external linkage that are never inlined
-// and do work after their calls (no tail calls), so that each is a frame
-// with a name in the symbol table.
+// or cloned (noipa: an -O3 build clones them for constant arguments) and
+// do work after their calls (no tail calls), so that each is a frame with
+// a name of its own in the symbol table.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -28,26 +29,26 @@ namespace probe {
 
 volatile int sink = 0;
 
-[[gnu::noinline]] int park_here(slp::channel<int>* c) {
+[[gnu::noipa]] int park_here(slp::channel<int>* c) {
   const int v = c != nullptr ? c->receive() : (slp::schedule(), 0);
   sink = sink + v;
   return v + 1;
 }
 
-[[gnu::noinline]] int recurse(int depth, slp::channel<int>* c) {
+[[gnu::noipa]] int recurse(int depth, slp::channel<int>* c) {
   const int r = depth == 0 ? park_here(c) : recurse(depth - 1, c);
   sink = sink + r;
   return r + 1;
 }
 
-[[gnu::noinline]] int big_argument(std::array<char, 20000> data,
-                                   slp::channel<int>* c) {
+[[gnu::noipa]] int big_argument(std::array<char, 20000> data,
+                                slp::channel<int>* c) {
   const int r = park_here(c);
   sink = sink + data[0] + data[19999];
   return r + data[100];
 }
 
-[[gnu::noinline]] std::vector<slp::frame> take_here() {
+[[gnu::noipa]] std::vector<slp::frame> take_here() {
   std::vector<slp::frame> f = slp::current().backtrace();
   sink = sink + 1;
   return f;
@@ -59,14 +60,14 @@ volatile int sink = 0;
 void* leaf_return = nullptr;
 void* marked_return = nullptr;
 
-[[gnu::noinline]] int marked_leaf(slp::channel<int>* c) {
+[[gnu::noipa]] int marked_leaf(slp::channel<int>* c) {
   leaf_return = __builtin_return_address(0);
   const int v = c->receive();
   sink = sink + v;
   return v + 1;
 }
 
-[[gnu::noinline]] int marked(slp::channel<int>* c) {
+[[gnu::noipa]] int marked(slp::channel<int>* c) {
   marked_return = __builtin_return_address(0);
   const int r = marked_leaf(c);
   sink = sink + r;
@@ -75,7 +76,7 @@ void* marked_return = nullptr;
 
 void* current_return = nullptr;
 
-[[gnu::noinline]] std::vector<slp::frame> marked_current() {
+[[gnu::noipa]] std::vector<slp::frame> marked_current() {
   current_return = __builtin_return_address(0);
   std::vector<slp::frame> f = slp::current().backtrace();
   sink = sink + 1;
@@ -83,9 +84,9 @@ void* current_return = nullptr;
 }
 
 std::vector<slp::frame> in_handler;  // set by on_signal
-[[gnu::noinline]] void on_signal(int) { in_handler = take_here(); }
+[[gnu::noipa]] void on_signal(int) { in_handler = take_here(); }
 
-[[gnu::noinline]] int raise_signal() {
+[[gnu::noipa]] int raise_signal() {
   std::raise(SIGUSR1);
   sink = sink + 1;
   return sink;

@@ -11,7 +11,7 @@ namespace stripped_probe {
 
 volatile int sink = 0;
 
-[[gnu::noinline]] int descend(int n, slp::channel<int>& c) {
+[[gnu::noipa]] int descend(int n, slp::channel<int>& c) {
   const int r = n == 0 ? c.receive() : descend(n - 1, c);
   sink = sink + r;
   return r + 1;

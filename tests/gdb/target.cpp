@@ -12,19 +12,19 @@ namespace gdb_probe {
 
 volatile int sink = 0;
 
-[[gnu::noinline]] int wait_in_leaf(slp::channel<int>& c) {
+[[gnu::noipa]] int wait_in_leaf(slp::channel<int>& c) {
   const int v = c.receive();
   sink = sink + v;
   return v + 1;
 }
 
-[[gnu::noinline]] int descend(int depth, slp::channel<int>& c) {
+[[gnu::noipa]] int descend(int depth, slp::channel<int>& c) {
   const int r = depth == 0 ? wait_in_leaf(c) : descend(depth - 1, c);
   sink = sink + r;
   return r + 1;
 }
 
-[[gnu::noinline]] int send_from_here(slp::channel<int>& c) {
+[[gnu::noipa]] int send_from_here(slp::channel<int>& c) {
   c.send(7);
   sink = sink + 1;
   return sink;

@@ -74,8 +74,13 @@ def _threads_schedulers():
         thread.switch()
         try:
             s = gdb.parse_and_eval("slp::core::this_thread_scheduler")
-        except gdb.error:
-            continue
+        except gdb.error as e:
+            if selected is not None:
+                selected.switch()
+            raise gdb.GdbError(
+                "slp: cannot read slp::core::this_thread_scheduler (%s); "
+                "slp's debug information is needed: build it with -g "
+                "(the Debug or RelWithDebInfo build types)" % e)
         if int(s) != 0:
             result.append((thread, s.dereference()))
     if selected is not None:

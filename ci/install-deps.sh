@@ -8,8 +8,8 @@ case "${1:-test}" in
   test)  wanted=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev
                  libboost-context-dev libboost-fiber-dev g++-aarch64-linux-gnu
                  qemu-user valgrind clang-format clang libclang-rt-14-dev
-                 pkgconf lintian) ;;
-  bench) wanted=(cmake ninja-build g++ libbenchmark-dev libboost-context-dev
+                 pkgconf lintian libunwind-dev gdb python3) ;;
+  bench) wanted=(cmake ninja-build g++ libunwind-dev libbenchmark-dev libboost-context-dev
                  libboost-fiber-dev gnuplot-nox python3 golang-go) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac

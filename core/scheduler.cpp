@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "core/debug.hpp"
 #include "slp/errors.hpp"
 
 namespace slp::core {
@@ -33,9 +34,11 @@ struct scheduler_holder {
 };
 thread_local scheduler_holder holder;
 
-std::string deadlock_message(const char* operation) {
+// deadlock_message: names the tasklets that are blocked (API.md §11).
+std::string deadlock_message(const char* operation, scheduler& s) {
   return std::string(operation) +
-         ": Deadlock: the last runnable tasklet cannot be blocked.";
+         ": Deadlock: the last runnable tasklet cannot be blocked." +
+         blocked_tasklets(s);
 }
 
 }  // namespace
@@ -197,7 +200,7 @@ scheduler::park_plan scheduler::plan_park(const char* operation,
       plan.stay = true;  // main alone parks: it stays and returns at once
       return plan;
     } else if (!could_be_woken()) {
-      throw deadlock_error(deadlock_message(operation));
+      throw deadlock_error(deadlock_message(operation, *this));
     }  // else another thread may make something runnable: sleep
   }
   check_switch(operation);
@@ -220,7 +223,7 @@ void scheduler::sleep_parked(const char* operation, tasklet_impl* fallback,
       ring_.commit();
       ring_.append(self);
       paused_self_ = nullptr;
-      throw deadlock_error(deadlock_message(operation));
+      throw deadlock_error(deadlock_message(operation, *this));
     }
     // A partner in another thread took it just now: its request follows.
   }

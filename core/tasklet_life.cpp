@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/debug.hpp"
 #include "core/scheduler.hpp"
 #include "slp/errors.hpp"
 
@@ -180,7 +181,8 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
       watchdog.bomb = std::make_exception_ptr(deadlock_error(
           std::string(watchdog.is_main ? "the main tasklet" : "the watchdog") +
           (direction < 0 ? " is receiving without a sender available."
-                         : " is sending without a receiver available.")));
+                         : " is sending without a receiver available.") +
+          blocked_tasklets(*this)));
     }
     if (!watchdog.in_ring) ring_.append(watchdog);
   }

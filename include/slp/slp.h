@@ -46,6 +46,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SLP_C_API __attribute__((visibility("default")))
@@ -190,6 +191,17 @@ SLP_C_API int slp_tasklet_get_stack_info(slp_tasklet* t, slp_stack_info* info);
  * started, dead, or main (whose stack slp does not measure); -1 on
  * failure. */
 SLP_C_API long slp_tasklet_get_stack_depth(slp_tasklet* t);
+/* slp_tasklet_backtrace: writes the addresses of the calls the tasklet is
+ * suspended in, innermost first, at most `max` (for the calling tasklet,
+ * from inside slp_tasklet_backtrace), and returns how many: 0 for a
+ * tasklet that has not started or has ended; -1 (and the last error) for a
+ * tasklet of another thread, a NULL `addresses` with max > 0, or max < 0.
+ * It changes nothing (API.md §11). */
+SLP_C_API int slp_tasklet_backtrace(slp_tasklet* t, void** addresses, int max);
+/* slp_dump_tasklets: writes every live tasklet of the calling thread to
+ * `out` (id, name, state, bytes saved on the heap, backtrace with function
+ * names); 0, or -1 if `out` is NULL or the write fails. */
+SLP_C_API int slp_dump_tasklets(FILE* out);
 /* slp_tasklet_get_nesting_level: enclosing slp_run_watchdog calls of that
  * tasklet plus C++ nesting_guard scopes; -1 on failure. */
 SLP_C_API int slp_tasklet_get_nesting_level(slp_tasklet* t);

@@ -9,6 +9,7 @@
 
 #include "slp/channel.hpp"
 #include "slp/config.hpp"
+#include "slp/debug.hpp"
 #include "slp/errors.hpp"
 #include "slp/hooks.hpp"
 #include "slp/scheduler.hpp"

@@ -30,6 +30,9 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
+
+#include "slp/debug.hpp"
 
 #include "slp/internal/tasklet_detail.hpp"
 
@@ -204,6 +207,12 @@ class tasklet {
   // id: unique in the process, never reused.
   [[nodiscard]] std::uint64_t id() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept;
+  // backtrace: the calls the tasklet is suspended in, innermost first, at
+  // most `max_frames` (API.md §11); for the current tasklet, where
+  // backtrace() was called. Empty for a tasklet that has not started or
+  // has ended. Changes nothing: no tasklet runs, no hook fires, no slice
+  // moves. slp::error for a tasklet of another thread.
+  [[nodiscard]] std::vector<frame> backtrace(std::size_t max_frames = 64) const;
 
   friend bool operator==(const tasklet& a, const tasklet& b) noexcept {
     return a.impl_ == b.impl_;

@@ -1,0 +1,22 @@
+# slp — finds libunwind (Debian: libunwind-dev) for the backtraces of
+# suspended tasklets (SLP_WITH_UNWIND) and defines the imported target
+# slp::unwind. Used by slp's own build and by the installed package config,
+# so that a find_package(slp) consumer links what the static libslp.a needs.
+#
+# slp links the generic (remote-capable) library, libunwind-generic, and
+# not libunwind itself: only the generic one can walk an address space of
+# slp's making, and linking libunwind directly would put its _Unwind_*
+# functions ahead of libgcc's for the program's C++ exceptions (linked
+# through libunwind-generic, libunwind comes after libgcc_s in the search
+# order). Debian's static archive is not position independent, so the
+# shared library is linked.
+if(NOT TARGET slp::unwind)
+  find_path(SLP_UNWIND_INCLUDE_DIR libunwind.h)
+  find_library(SLP_UNWIND_LIBRARY NAMES unwind-generic)
+  if(SLP_UNWIND_INCLUDE_DIR AND SLP_UNWIND_LIBRARY)
+    add_library(slp::unwind INTERFACE IMPORTED)
+    set_target_properties(slp::unwind PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${SLP_UNWIND_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES "${SLP_UNWIND_LIBRARY}")
+  endif()
+endif()

@@ -58,9 +58,8 @@ void BM_BacktraceAddresses(benchmark::State& state) {
   with_parked(state, [&](const tasklet& t) {
     void* pcs[frames_taken];
     for (auto _ : state) {
-      const std::size_t n =
-          core::walk_frames(*core::handle_access::impl(t), pcs, frames_taken,
-                            nullptr);
+      const std::size_t n = core::walk_frames(*core::handle_access::impl(t),
+                                              pcs, frames_taken, nullptr);
       benchmark::DoNotOptimize(n);
       if (n != frames_taken) state.SkipWithError("short walk");
     }

@@ -124,6 +124,7 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
     t.home = nullptr;
     t.slice.release();
   }
+  t.entered = false;
   t.fn.own(std::move(fn));
   t.args.reset();
   t.bomb = nullptr;
@@ -328,8 +329,11 @@ bool tasklet::scheduled() const noexcept {
 }
 
 bool tasklet::restorable() const noexcept {
-  return impl_ != nullptr && !impl_->is_main &&
-         impl_->state == core::context::status::fresh;
+  if (impl_ == nullptr || impl_->is_main) return false;
+  // Killed before its function was called, it never had C state.
+  const core::context::status state = impl_->state;
+  return state == core::context::status::fresh ||
+         (state == core::context::status::finished && !impl_->entered);
 }
 
 bool tasklet::atomic() const noexcept {

@@ -121,6 +121,9 @@ struct tasklet_impl : context {
   bool block_trap = false;
   bool waits_for_threads = false;  // inside run(threadblock)
   bool orphan = false;             // unreachable, but could not be killed yet
+  // Its function was called (a tasklet killed before that stays
+  // restorable, API.md §2.5).
+  bool entered = false;
   int nesting = 0;
   // The handles, plus one reference the scheduler holds while the tasklet
   // is alive (set_up): moving between the ring and channel queues never

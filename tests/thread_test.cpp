@@ -1720,5 +1720,75 @@ TEST_F(ThreadTest, SB_2_7_BindOfATaskletWhoseThreadHasEnded) {
   EXPECT_EQ(log, (trace{"t1 here", "t2 here", "t3 here"}));
 }
 
+// --- slp::thread (API.md §8) ---
+
+// The start-up race, gone: main starts a producer with slp::thread and
+// receives at once, with nothing else runnable. The producer's scheduler
+// exists when the constructor returns, so main sleeps until the value
+// comes instead of getting deadlock_error, in every round; the producer's
+// function sees its scheduler already there.
+TEST_F(ThreadTest, AReceiverThatStartsAnSlpThreadAndBlocksSleeps) {
+  for (int round = 0; round < 200; ++round) {
+    channel<int> c;
+    bool had_scheduler = false;
+    slp::thread producer(
+        [c, round, &had_scheduler]() mutable {
+          had_scheduler = has_scheduler();
+          c.send(round);
+        });
+    ASSERT_EQ(c.receive(), round);
+    producer.join();
+    ASSERT_TRUE(had_scheduler) << "round " << round;
+  }
+}
+
+// The same with the answer coming from a tasklet of the new thread, which
+// the thread's main starts and then waits for in run(): main sleeps until
+// that tasklet can answer.
+TEST_F(ThreadTest, AnSlpThreadsTaskletsAnswerAReceiverThatBlockedFirst) {
+  channel<std::string> c;
+  std::thread::id answered_in;
+  slp::thread worker([c, &answered_in]() mutable {
+    tasklet{[c, &answered_in]() mutable {
+      answered_in = std::this_thread::get_id();
+      c.send("from a tasklet");
+    }}();
+    EXPECT_FALSE(run().has_value());
+  });
+  const std::thread::id worker_id = worker.get_id();
+  EXPECT_EQ(c.receive(), "from a tasklet");
+  worker.join();
+  EXPECT_FALSE(worker.joinable());
+  EXPECT_EQ(answered_in, worker_id);
+}
+
+// slp::thread as a thread type: arguments are decayed copies (a move-only
+// one works), destruction and move assignment join, a default-constructed
+// one holds no thread.
+TEST_F(ThreadTest, SlpThreadJoinsOnDestructionAndMoveAssignment) {
+  slp::thread none;
+  EXPECT_FALSE(none.joinable());
+  std::atomic<int> got{0};
+  {
+    slp::thread t(
+        [&got](std::unique_ptr<int> p) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          got.store(*p);
+        },
+        std::make_unique<int>(5));
+    EXPECT_TRUE(t.joinable());
+  }
+  EXPECT_EQ(got.load(), 5);  // joined at the end of the scope
+  slp::thread a([&got] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got.store(6);
+  });
+  a = slp::thread([] {});  // joins the first thread before taking this one
+  EXPECT_EQ(got.load(), 6);
+  slp::thread b(std::move(a));
+  EXPECT_FALSE(a.joinable());  // NOLINT(bugprone-use-after-move)
+  EXPECT_TRUE(b.joinable());
+}
+
 }  // namespace
 }  // namespace slp::test

@@ -100,7 +100,7 @@ bool inbox::others_could_wake() noexcept {
 }
 
 bool inbox::post(tasklet_impl& t, request::kind_t kind, std::exception_ptr e,
-                 const vet& check) {
+                 const vet* check) {
   thread_registry& r = registry();
   inbox* to = nullptr;
   bool asleep = false;
@@ -108,7 +108,7 @@ bool inbox::post(tasklet_impl& t, request::kind_t kind, std::exception_ptr e,
     std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
     scheduler* owner = t.owner.load(std::memory_order_relaxed);
     if (owner == nullptr) return false;  // its thread has ended
-    if (check && !check(*owner)) return true;
+    if (check != nullptr && !(*check)(*owner)) return true;
     to = &owner->requests();
     {
       std::lock_guard<std::mutex> guard(to->mutex_);

@@ -187,15 +187,16 @@ tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
     return *this;
   }
   // Another thread's tasklet: set up here, made runnable there (API.md §8).
-  const bool posted = core::inbox::post(
-      t, core::inbox::request::make_runnable, nullptr,
-      [&](core::scheduler& home) {
-        if (t.set_up) throw error(message(op, "tasklet is alive"));
-        t.args = std::move(args);
-        home.make_alive(t);
-        return true;
-      });
-  if (!posted) no_thread(op);
+  const core::inbox::vet make_alive = [&](core::scheduler& home) {
+    if (t.set_up) throw error(message(op, "tasklet is alive"));
+    t.args = std::move(args);
+    home.make_alive(t);
+    return true;
+  };
+  if (!core::inbox::post(t, core::inbox::request::make_runnable, nullptr,
+                         &make_alive)) {
+    no_thread(op);
+  }
   return *this;
 }
 
@@ -203,8 +204,11 @@ tasklet& tasklet::insert() {
   static constexpr const char* op = "slp::tasklet::insert";
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->insert(*impl_);
-  } else if (!core::inbox::post(*impl_, core::inbox::request::make_runnable,
-                                nullptr, runnable_check(*impl_, op))) {
+    return *this;
+  }
+  const core::inbox::vet check = runnable_check(*impl_, op);
+  if (!core::inbox::post(*impl_, core::inbox::request::make_runnable, nullptr,
+                         &check)) {
     no_thread(op);
   }
   return *this;
@@ -217,14 +221,13 @@ tasklet& tasklet::remove() {
     s->remove(*impl_);
   } else {  // a thread that has ended meanwhile: nothing to remove
     core::tasklet_impl& t = *impl_;
-    core::inbox::post(t, core::inbox::request::pause, nullptr,
-                      [&t](core::scheduler&) {
-                        if (t.is_blocked()) {
-                          throw error(message(
-                              op, "You cannot remove a blocked tasklet."));
-                        }
-                        return true;
-                      });
+    const core::inbox::vet check = [&t](core::scheduler&) {
+      if (t.is_blocked()) {
+        throw error(message(op, "You cannot remove a blocked tasklet."));
+      }
+      return true;
+    };
+    core::inbox::post(t, core::inbox::request::pause, nullptr, &check);
   }
   return *this;
 }
@@ -233,9 +236,12 @@ void tasklet::run() {
   static constexpr const char* op = "slp::tasklet::run";
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->run(*impl_, false);
-  } else if (!core::inbox::post(*impl_, core::inbox::request::run_next,
-                                nullptr, runnable_check(*impl_, op))) {
-    // It would have run next in its own thread; the caller never switches.
+    return;
+  }
+  // It runs next in its own thread; the caller never switches.
+  const core::inbox::vet check = runnable_check(*impl_, op);
+  if (!core::inbox::post(*impl_, core::inbox::request::run_next, nullptr,
+                         &check)) {
     no_thread(op);
   }
 }
@@ -259,14 +265,16 @@ void tasklet::throw_exception(std::exception_ptr e, bool pending) {
   // Delivered in its own thread; the caller does not switch. A dead target
   // fails here, as it would there.
   const bool exit = is_tasklet_exit(e);
-  const bool posted = core::inbox::post(
-      t, core::inbox::request::deliver, std::move(e),
-      [&t, exit](core::scheduler&) {
-        if (t.set_up) return true;
-        if (exit) return false;
-        throw error(message(op, "You cannot throw to a dead tasklet"));
-      });
-  if (!posted && !exit) no_thread(op);
+  const core::inbox::vet check = [&t, exit](core::scheduler&) {
+    if (t.set_up) return true;
+    if (exit) return false;
+    throw error(message(op, "You cannot throw to a dead tasklet"));
+  };
+  if (!core::inbox::post(t, core::inbox::request::deliver, std::move(e),
+                         &check) &&
+      !exit) {
+    no_thread(op);
+  }
 }
 
 void tasklet::kill(bool pending) {
@@ -276,9 +284,11 @@ void tasklet::kill(bool pending) {
     s->throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
   } else {  // a dead target, or a thread that has ended: nothing to kill
     core::tasklet_impl& t = *impl_;
+    const core::inbox::vet check = [&t](core::scheduler&) -> bool {
+      return t.set_up;
+    };
     core::inbox::post(t, core::inbox::request::deliver,
-                      std::make_exception_ptr(tasklet_exit()),
-                      [&t](core::scheduler&) -> bool { return t.set_up; });
+                      std::make_exception_ptr(tasklet_exit()), &check);
   }
 }
 

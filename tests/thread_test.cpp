@@ -1743,7 +1743,8 @@ TEST_F(ThreadTest, AReceiverThatStartsAnSlpThreadAndBlocksSleeps) {
 }
 
 // The same with the answer coming from a tasklet of the new thread, which
-// the thread's main starts and then waits for in run(): main sleeps until
+// the thread's main starts and then waits for in run(threadblock) (the
+// tasklet may block on its send before main receives): main sleeps until
 // that tasklet can answer.
 TEST_F(ThreadTest, AnSlpThreadsTaskletsAnswerAReceiverThatBlockedFirst) {
   channel<std::string> c;
@@ -1753,7 +1754,9 @@ TEST_F(ThreadTest, AnSlpThreadsTaskletsAnswerAReceiverThatBlockedFirst) {
       answered_in = std::this_thread::get_id();
       c.send("from a tasklet");
     }}();
-    EXPECT_FALSE(run().has_value());
+    run_options wait;
+    wait.threadblock = true;
+    EXPECT_FALSE(run(wait).has_value());
   });
   const std::thread::id worker_id = worker.get_id();
   EXPECT_EQ(c.receive(), "from a tasklet");

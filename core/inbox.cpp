@@ -99,14 +99,16 @@ bool inbox::others_could_wake() noexcept {
   return registry().alive.load(std::memory_order_acquire) > 1;
 }
 
-void inbox::post(tasklet_impl& t, request::kind_t kind, std::exception_ptr e) {
+bool inbox::post(tasklet_impl& t, request::kind_t kind, std::exception_ptr e,
+                 const vet* check) {
   thread_registry& r = registry();
   inbox* to = nullptr;
   bool asleep = false;
   {
     std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
     scheduler* owner = t.owner.load(std::memory_order_relaxed);
-    if (owner == nullptr) return;  // its thread has ended
+    if (owner == nullptr) return false;  // its thread has ended
+    if (check != nullptr && !(*check)(*owner)) return true;
     to = &owner->requests();
     {
       std::lock_guard<std::mutex> guard(to->mutex_);
@@ -131,6 +133,7 @@ void inbox::post(tasklet_impl& t, request::kind_t kind, std::exception_ptr e) {
     to->sleeper_->wake(to->sleep_word_);
     to->notifying_.fetch_sub(1, std::memory_order_release);
   }
+  return true;
 }
 
 // wake: a sleeper in wait() looks again (the caller holds the registry's

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -23,6 +24,7 @@
 namespace slp::core {
 
 class thread_tasklets;
+class scheduler;
 
 class inbox {
  public:
@@ -38,10 +40,18 @@ class inbox {
   void enroll();
   [[nodiscard]] std::vector<request> withdraw(thread_tasklets& mine) noexcept;
 
+  // vet: called by post() with `t`'s scheduler, under the lock that keeps
+  // that scheduler's thread from ending: it checks `t`'s state and throws
+  // what the owning thread would (nothing is posted then), may store what
+  // the request needs, and returns whether there is anything to post.
+  using vet = std::function<bool(scheduler& owner)>;
+
   // post: asks the thread `t` belongs to to act on it, waking it if it
-  // sleeps; nothing happens if that thread has ended.
-  static void post(tasklet_impl& t, request::kind_t kind,
-                   std::exception_ptr e = nullptr);
+  // sleeps, once `check` (if any) has allowed it. False, with nothing
+  // posted and `check` not called, if that thread has ended.
+  static bool post(tasklet_impl& t, request::kind_t kind,
+                   std::exception_ptr e = nullptr,
+                   const vet* check = nullptr);
   // pending: a request waits.
   [[nodiscard]] bool pending() const noexcept {
     return has_incoming_.load(std::memory_order_acquire);

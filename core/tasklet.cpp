@@ -37,6 +37,35 @@ core::scheduler& owner(core::tasklet_impl& t, const char* operation) {
   return *s;
 }
 
+// no_thread: the error of a request on a tasklet whose thread has ended.
+[[noreturn]] void no_thread(const char* operation) {
+  throw error(message(operation, "tasklet has no thread"));
+}
+
+// runnable_check: a remote insert() or run() checks the target as the
+// owning thread's would (core/operations.cpp): blocked, then dead.
+core::inbox::vet runnable_check(core::tasklet_impl& t, const char* operation) {
+  return [&t, operation](core::scheduler&) {
+    if (t.is_blocked()) {
+      throw error(message(operation, "You cannot run a blocked tasklet"));
+    }
+    if (!t.set_up) {
+      throw error(message(operation, "You cannot run an unbound(dead) tasklet"));
+    }
+    return true;
+  };
+}
+
+bool is_tasklet_exit(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const tasklet_exit&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 std::string type_name(const std::type_info& type) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> demangled(
@@ -87,12 +116,15 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
   }
   if (t.scheduled()) throw error(message(op, "tasklet is scheduled"));
   if (t.started()) throw error(message(op, "tasklet has C state on its stack"));
-  if (fn && s == nullptr) throw error(message(op, "tasklet has no thread"));
+  // A tasklet whose thread has ended may be rebound (bind_thread() then
+  // adopts it), but not set up: no thread could run it (SB §2.7).
+  if (with_arguments && s == nullptr) no_thread(op);
   if (t.state == core::context::status::finished) {
     t.state = core::context::status::fresh;
     t.home = nullptr;
     t.slice.release();
   }
+  t.entered = false;
   t.fn.own(std::move(fn));
   t.args.reset();
   t.bomb = nullptr;
@@ -135,7 +167,7 @@ tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
   if (t.set_up) throw error(message(op, "tasklet is alive"));
   if (!t.fn)
     throw error(message(op, "the tasklet was not bound to a function"));
-  core::scheduler& s = owner(t, op);
+  core::scheduler* s = local_owner(t, op);
   const std::type_info* parameters = t.fn->parameters();
   if (parameters == nullptr) {
     throw error(message(
@@ -148,9 +180,23 @@ tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
                                 type_name(*parameters) +
                                 " but setup() was given " + type_name(types)));
   }
-  t.args = std::move(args);
-  s.make_alive(t);
-  s.insert(t);
+  if (s != nullptr) {
+    t.args = std::move(args);
+    s->make_alive(t);
+    s->insert(t);
+    return *this;
+  }
+  // Another thread's tasklet: set up here, made runnable there (API.md §8).
+  const core::inbox::vet make_alive = [&](core::scheduler& home) {
+    if (t.set_up) throw error(message(op, "tasklet is alive"));
+    t.args = std::move(args);
+    home.make_alive(t);
+    return true;
+  };
+  if (!core::inbox::post(t, core::inbox::request::make_runnable, nullptr,
+                         &make_alive)) {
+    no_thread(op);
+  }
   return *this;
 }
 
@@ -158,8 +204,12 @@ tasklet& tasklet::insert() {
   static constexpr const char* op = "slp::tasklet::insert";
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->insert(*impl_);
-  } else {  // it runs in its own thread; checked there
-    core::inbox::post(*impl_, core::inbox::request::make_runnable);
+    return *this;
+  }
+  const core::inbox::vet check = runnable_check(*impl_, op);
+  if (!core::inbox::post(*impl_, core::inbox::request::make_runnable, nullptr,
+                         &check)) {
+    no_thread(op);
   }
   return *this;
 }
@@ -169,8 +219,15 @@ tasklet& tasklet::remove() {
   if (impl_->owner.load(std::memory_order_relaxed) == nullptr) return *this;
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->remove(*impl_);
-  } else {
-    core::inbox::post(*impl_, core::inbox::request::pause);
+  } else {  // a thread that has ended meanwhile: nothing to remove
+    core::tasklet_impl& t = *impl_;
+    const core::inbox::vet check = [&t](core::scheduler&) {
+      if (t.is_blocked()) {
+        throw error(message(op, "You cannot remove a blocked tasklet."));
+      }
+      return true;
+    };
+    core::inbox::post(t, core::inbox::request::pause, nullptr, &check);
   }
   return *this;
 }
@@ -179,8 +236,13 @@ void tasklet::run() {
   static constexpr const char* op = "slp::tasklet::run";
   if (core::scheduler* s = local_owner(*impl_, op)) {
     s->run(*impl_, false);
-  } else {  // runs next in its own thread; the caller does not switch
-    core::inbox::post(*impl_, core::inbox::request::run_next);
+    return;
+  }
+  // It runs next in its own thread; the caller never switches.
+  const core::inbox::vet check = runnable_check(*impl_, op);
+  if (!core::inbox::post(*impl_, core::inbox::request::run_next, nullptr,
+                         &check)) {
+    no_thread(op);
   }
 }
 
@@ -191,20 +253,27 @@ void tasklet::switch_to() {
 void tasklet::throw_exception(std::exception_ptr e, bool pending) {
   static constexpr const char* op = "slp::tasklet::throw_exception";
   if (!e) throw error(message(op, "the exception_ptr is empty"));
-  if (impl_->owner.load(std::memory_order_relaxed) == nullptr &&
-      !impl_->set_up) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const tasklet_exit&) {
-      return;
-    } catch (...) {
-    }
+  core::tasklet_impl& t = *impl_;
+  if (t.owner.load(std::memory_order_relaxed) == nullptr && !t.set_up) {
+    if (is_tasklet_exit(e)) return;
     throw error(message(op, "You cannot throw to a dead tasklet"));
   }
-  if (core::scheduler* s = local_owner(*impl_, op)) {
-    s->throw_to(*impl_, std::move(e), pending);
-  } else {  // delivered in its own thread; the caller does not switch
-    core::inbox::post(*impl_, core::inbox::request::deliver, std::move(e));
+  if (core::scheduler* s = local_owner(t, op)) {
+    s->throw_to(t, std::move(e), pending);
+    return;
+  }
+  // Delivered in its own thread; the caller does not switch. A dead target
+  // fails here, as it would there.
+  const bool exit = is_tasklet_exit(e);
+  const core::inbox::vet check = [&t, exit](core::scheduler&) {
+    if (t.set_up) return true;
+    if (exit) return false;
+    throw error(message(op, "You cannot throw to a dead tasklet"));
+  };
+  if (!core::inbox::post(t, core::inbox::request::deliver, std::move(e),
+                         &check) &&
+      !exit) {
+    no_thread(op);
   }
 }
 
@@ -213,9 +282,13 @@ void tasklet::kill(bool pending) {
   if (core::scheduler* s = local_owner(*impl_, "slp::tasklet::kill")) {
     if (!impl_->set_up) return;
     s->throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
-  } else {
-    core::inbox::post(*impl_, core::inbox::request::deliver,
-                      std::make_exception_ptr(tasklet_exit()));
+  } else {  // a dead target, or a thread that has ended: nothing to kill
+    core::tasklet_impl& t = *impl_;
+    const core::inbox::vet check = [&t](core::scheduler&) -> bool {
+      return t.set_up;
+    };
+    core::inbox::post(t, core::inbox::request::deliver,
+                      std::make_exception_ptr(tasklet_exit()), &check);
   }
 }
 
@@ -266,8 +339,11 @@ bool tasklet::scheduled() const noexcept {
 }
 
 bool tasklet::restorable() const noexcept {
-  return impl_ != nullptr && !impl_->is_main &&
-         impl_->state == core::context::status::fresh;
+  if (impl_ == nullptr || impl_->is_main) return false;
+  // Killed before its function was called, it never had C state.
+  const core::context::status state = impl_->state;
+  return state == core::context::status::fresh ||
+         (state == core::context::status::finished && !impl_->entered);
 }
 
 bool tasklet::atomic() const noexcept {

@@ -59,7 +59,8 @@ void release(tasklet_impl* t) noexcept {
   if (t == nullptr) return;
   // Read before the decrement: afterwards another thread may free `t`,
   // unless the scheduler's own reference is the one left, which only this
-  // thread (its owner) can drop, and only this thread changes set_up.
+  // thread (its owner) can drop, and only this thread clears set_up
+  // (another thread's setup() sets it while holding a handle of its own).
   scheduler* s = t->owner.load(std::memory_order_relaxed);
   const bool alive_here =
       s != nullptr && s == scheduler::if_exists() && t->set_up && !t->is_main;

@@ -73,6 +73,26 @@ class callable_slot {
   std::uintptr_t bits_ = 0;
 };
 
+// relaxed_flag: a bool that other threads may read while its own thread
+// writes it (a remote request checks the target's state first, API.md §8):
+// relaxed atomic loads and stores, the same plain moves as a bool.
+class relaxed_flag {
+ public:
+  relaxed_flag() = default;
+  relaxed_flag(const relaxed_flag&) = delete;
+  relaxed_flag& operator=(const relaxed_flag&) = delete;
+  relaxed_flag& operator=(bool b) noexcept {
+    value_.store(b, std::memory_order_relaxed);
+    return *this;
+  }
+  operator bool() const noexcept {  // NOLINT(google-explicit-constructor)
+    return value_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<bool> value_{false};
+};
+
 struct tasklet_impl : context {
   // create: a new tasklet object followed by `room` bytes (for its
   // callable, see room()), in one allocation; destroy: the reverse.
@@ -94,13 +114,16 @@ struct tasklet_impl : context {
   // site's lock, possibly by another thread's hand-off.
   std::atomic<std::int8_t> blocked{0};
   bool in_ring = false;
-  bool set_up = false;  // alive: set up or started, not finished
+  relaxed_flag set_up;  // alive: set up or started, not finished
   bool is_main = false;
   bool atomic = false;
   bool ignore_nesting = false;
   bool block_trap = false;
   bool waits_for_threads = false;  // inside run(threadblock)
   bool orphan = false;             // unreachable, but could not be killed yet
+  // Its function was called (a tasklet killed before that stays
+  // restorable, API.md §2.5).
+  bool entered = false;
   int nesting = 0;
   // The handles, plus one reference the scheduler holds while the tasklet
   // is alive (set_up): moving between the ring and channel queues never

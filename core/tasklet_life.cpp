@@ -116,6 +116,7 @@ void scheduler::tasklet_main(context& self, void*) noexcept {
   auto& t = static_cast<tasklet_impl&>(self);
   try {
     begin_tasklet(t);
+    t.entered = true;
     t.fn->invoke(t.args.get());
   } catch (const tasklet_exit&) {
   } catch (...) {

@@ -1541,6 +1541,42 @@ struct test_case {
   void (*run)(void);
 };
 
+// --- threads ---
+
+// send_from_thread: the body of a thread started with slp_thread_start: it
+// reports whether its scheduler already existed, then sends on the channel.
+static void send_from_thread(void* arg) {
+  slp_channel* c = (slp_channel*)arg;
+  intptr_t had_main = slp_has_main();
+  slp_channel_send(c, (void*)(had_main + 41));
+}
+
+// slp_thread_start: the new thread has its scheduler before its function
+// runs, and counts as a thread that could wake others as soon as the call
+// returns: main, receiving at once with nothing runnable, sleeps until the
+// value arrives instead of failing with a deadlock error (API.md §8),
+// every time. Then the errors of NULL arguments, with nothing started.
+static void test_thread_start_and_join(void) {
+  int i;
+  for (i = 0; i < 50; ++i) {
+    slp_channel* c = slp_channel_new();
+    slp_thread* t = slp_thread_start(send_from_thread, c);
+    void* got = NULL;
+    CHECK(t != NULL);
+    CHECK_OK(slp_channel_receive(c, &got));
+    CHECK((intptr_t)got == 42);  /* 41 + slp_has_main() == 1 */
+    CHECK_OK(slp_thread_join(t));
+    drop_channel(c);
+  }
+  slp_clear_error();
+  CHECK(slp_thread_start(NULL, NULL) == NULL);
+  CHECK(slp_last_error_kind() == SLP_E_ERROR);
+  CHECK(strcmp(slp_last_error(),
+               "slp_thread_start: the thread function is NULL") == 0);
+  CHECK_FAILS(slp_thread_join(NULL), -1, SLP_E_ERROR,
+              "slp_thread_join: the thread is NULL");
+}
+
 static const struct test_case tests[] = {
     {"errors_start_clear_and_reset", test_errors_start_clear_and_reset},
     {"null_tasklet_everywhere", test_null_tasklet_everywhere},
@@ -1595,6 +1631,7 @@ static const struct test_case tests[] = {
     {"channel_callback", test_channel_callback},
     {"schedule_callback_and_fast_hook", test_schedule_callback_and_fast_hook},
     {"calls_from_outside", test_calls_from_outside},
+    {"thread_start_and_join", test_thread_start_and_join},
 };
 
 int main(int argc, char** argv) {

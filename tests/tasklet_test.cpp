@@ -66,6 +66,43 @@ TEST_F(TaskletTest, A04_SetUpTaskletIsAliveScheduledRestorable) {
 }
 
 // SB 5
+// API.md §2.5: restorable() is true until the tasklet first runs. One
+// killed before its function was called (at once, or pending and then
+// run) never ran: it stays restorable, dead; rebound and set up, it runs.
+// One that ran is not restorable any more.
+TEST_F(TaskletTest, A04_KilledBeforeItStartedStaysRestorable) {
+  trace log;
+  tasklet now{[&] { log.push_back("now ran"); }};
+  now();
+  now.kill();
+  EXPECT_FALSE(now.alive());
+  EXPECT_FALSE(now.scheduled());
+  EXPECT_TRUE(now.restorable());
+
+  tasklet later{[&] { log.push_back("later ran"); }};
+  later();
+  later.kill(true);
+  EXPECT_TRUE(later.alive());
+  EXPECT_TRUE(later.restorable());
+  EXPECT_FALSE(run().has_value());
+  EXPECT_FALSE(later.alive());
+  EXPECT_TRUE(later.restorable());
+  EXPECT_TRUE(log.empty());
+
+  tasklet ran{[&] { log.push_back("ran ran"); }};
+  ran();
+  ran.run();
+  EXPECT_FALSE(ran.alive());
+  EXPECT_FALSE(ran.restorable());
+
+  now.bind([&] { log.push_back("now rebound ran"); });
+  EXPECT_TRUE(now.restorable());
+  now();
+  now.run();
+  EXPECT_FALSE(now.restorable());
+  EXPECT_EQ(log, (trace{"ran ran", "now rebound ran"}));
+}
+
 TEST_F(TaskletTest, A05_RemoveMakesPausedAndTwiceIsNoOp) {
   tasklet t = tasklet{&nop}();
   tasklet& same = t.remove();

@@ -533,29 +533,36 @@ TEST_F(ThreadTest, K110_SwitchToARemotePausedTaskletFails) {
   EXPECT_EQ(ran_in, worker_id);
 }
 
-// The brief's rule for remote requests: one that is invalid where it is
-// applied is ignored there — run() / insert() / remove() of a blocked
-// tasklet, remove() of the owner's running main, insert() / run() of a
-// finished one. The caller gets no error and does not switch.
-TEST_F(ThreadTest, InvalidRemoteRequestsAreIgnoredInTheOwningThread) {
+// API.md §8, SB §2.3–§2.5: a remote request that the owning thread would
+// refuse is refused in the caller, with the owning thread's error, and
+// nothing is posted: run() / insert() / remove() of a blocked tasklet,
+// insert() / run() of a finished one and of one never set up,
+// throw_exception() of a finished one. kill() and a tasklet_exit thrown to
+// a finished one are no-ops, as in the owning thread. The worker's state
+// is unchanged afterwards: its tasklet still blocked, the balance still
+// -1, nothing made runnable. (remove() of the owner's running main is
+// still only queued and ignored there.)
+TEST_F(ThreadTest, RemoteRequestsRaiseTheOwningThreadsErrorsInTheCaller) {
   steps step;
   channel<int> c;
-  std::optional<tasklet> blocked, finished, worker_main;
+  std::optional<tasklet> blocked, finished, bound_only, worker_main;
   int got = 0;
   trace log;  // written by the worker only
   {
     worker_thread worker([&] {
       blocked.emplace([&] { got = c.receive(); });
       finished.emplace([] {});
+      bound_only.emplace([] {});
       (*blocked)();
       (*finished)();
       EXPECT_FALSE(run().has_value());
       worker_main = main_tasklet();
       step.reach(1);
       step.wait_for(2);
-      schedule();  // applies the requests
+      schedule();  // applies whatever was posted
       log.push_back(blocked->blocked() ? "blocked" : "not blocked");
       log.push_back(finished->alive() ? "finished alive" : "finished dead");
+      log.push_back(bound_only->alive() ? "bound alive" : "bound not alive");
       log.push_back("run count " + std::to_string(run_count()));
       log.push_back(current().is_main() ? "main current" : "main not current");
       log.push_back("balance " + std::to_string(c.balance()));
@@ -566,12 +573,44 @@ TEST_F(ThreadTest, InvalidRemoteRequestsAreIgnoredInTheOwningThread) {
     });
     step.wait_for(1);
     EXPECT_EQ(c.balance(), -1);
-    blocked->run();
-    blocked->insert();
-    blocked->remove();
+    auto expect_message = [](auto fn, const std::string& text) {
+      try {
+        fn();
+        ADD_FAILURE() << "no error; expected \"" << text << "\"";
+      } catch (const error& e) {
+        EXPECT_EQ(std::string(e.what()), text);
+      }
+    };
+    expect_message([&] { blocked->run(); },
+                   "slp::tasklet::run: You cannot run a blocked tasklet");
+    expect_message([&] { blocked->insert(); },
+                   "slp::tasklet::insert: You cannot run a blocked tasklet");
+    expect_message([&] { blocked->remove(); },
+                   "slp::tasklet::remove: You cannot remove a blocked tasklet.");
+    expect_message(
+        [&] { finished->insert(); },
+        "slp::tasklet::insert: You cannot run an unbound(dead) tasklet");
+    expect_message([&] { finished->run(); },
+                   "slp::tasklet::run: You cannot run an unbound(dead) tasklet");
+    expect_message(
+        [&] { bound_only->insert(); },
+        "slp::tasklet::insert: You cannot run an unbound(dead) tasklet");
+    expect_message(
+        [&] { bound_only->run(); },
+        "slp::tasklet::run: You cannot run an unbound(dead) tasklet");
+    expect_message(
+        [&] {
+          finished->throw_exception(
+              std::make_exception_ptr(std::runtime_error("x")));
+        },
+        "slp::tasklet::throw_exception: You cannot throw to a dead tasklet");
+    finished->kill();
+    finished->throw_exception(std::make_exception_ptr(tasklet_exit()));
+    bound_only->kill();
     worker_main->remove();
-    finished->insert();
-    finished->run();
+    EXPECT_TRUE(blocked->blocked());
+    EXPECT_FALSE(finished->alive());
+    EXPECT_FALSE(bound_only->alive());
     EXPECT_TRUE(current().is_main());
     EXPECT_EQ(run_count(), 1u);
     step.reach(2);
@@ -580,8 +619,9 @@ TEST_F(ThreadTest, InvalidRemoteRequestsAreIgnoredInTheOwningThread) {
     EXPECT_EQ(c.balance(), 0);
     step.reach(4);
   }
-  EXPECT_EQ(log, (trace{"blocked", "finished dead", "run count 1",
-                        "main current", "balance -1", "got 5"}));
+  EXPECT_EQ(log, (trace{"blocked", "finished dead", "bound not alive",
+                        "run count 1", "main current", "balance -1",
+                        "got 5"}));
 }
 
 // --- remote kill and throw (API.md §2.3, §8) ---
@@ -1562,6 +1602,196 @@ TEST_F(ThreadTest, AWakeUpPostedByAThreadThatThenEndsIsNotLost) {
     ASSERT_FALSE(consumer.alive()) << "round " << round;
     ASSERT_FALSE(producer.alive()) << "round " << round;
   }
+}
+
+// --- setup() and bind() across threads (API.md §8, SB §2.2, §2.7) ---
+
+// setup() is "store the arguments, then insert()", and insert() of another
+// thread's tasklet is allowed: setup() of a tasklet that another thread
+// created and bound makes it alive here at once (alive, scheduled nowhere
+// here: main's run count is unchanged, main does not switch), and it runs
+// in its own thread with the arguments. A second setup() while it is alive
+// fails with the owning thread's error, and changes nothing. The second
+// tasklet is set up while its thread sleeps in run(threadblock): the
+// thread wakes and runs it.
+TEST_F(ThreadTest, SB_2_2_SetupOfARemoteBoundTaskletRunsItInItsThread) {
+  steps step;
+  std::optional<tasklet> first, second;
+  std::thread::id worker_id;
+  trace log;  // written by the worker's tasklets only
+  (void)current();  // main counts as a thread that could wake the worker
+  {
+    worker_thread worker([&] {
+      worker_id = std::this_thread::get_id();
+      auto body = [&](int n, std::string s) {
+        log.push_back(s + " " + std::to_string(n) +
+                      (std::this_thread::get_id() == worker_id ? " in worker"
+                                                               : " elsewhere"));
+      };
+      first.emplace(body);
+      second.emplace(body);
+      step.reach(1);
+      step.wait_for(2);
+      EXPECT_FALSE(run().has_value());  // applies the setup, runs `first`
+      step.reach(3);
+      run_options wait;
+      wait.threadblock = true;
+      EXPECT_FALSE(run(wait).has_value());  // sleeps until `second` is set up
+      EXPECT_EQ(run_count(), 1u);
+    });
+    step.wait_for(1);
+    EXPECT_FALSE(first->alive());
+    (*first)(1, std::string("first"));
+    EXPECT_TRUE(first->alive());
+    EXPECT_TRUE(first->restorable());
+    EXPECT_EQ(first->thread_id(), worker_id);
+    EXPECT_TRUE(current().is_main());
+    EXPECT_EQ(run_count(), 1u);
+    try {
+      first->setup(2, std::string("again"));
+      ADD_FAILURE() << "a second setup() of an alive tasklet succeeded";
+    } catch (const error& e) {
+      EXPECT_EQ(std::string(e.what()), "slp::tasklet::setup: tasklet is alive");
+    }
+    step.reach(2);
+    step.wait_for(3);
+    (*second)(3, std::string("second"));
+    EXPECT_EQ(run_count(), 1u);
+  }
+  EXPECT_EQ(log, (trace{"first 1 in worker", "second 3 in worker"}));
+  EXPECT_FALSE(first->alive());
+  EXPECT_FALSE(second->alive());
+}
+
+// SB §2.7 (DeadThreadTest.test_methods_on_dead: bind(None) does not raise;
+// test_rebind_from_dead) and API.md §8: bind(fn) of a tasklet whose thread
+// has ended is allowed — one that only was bound, one that finished, one
+// that was killed at the thread's end — and bind_thread() then adopts it:
+// set up here, it runs here with the new function. bind(fn, args) (which
+// would set it up) fails with "tasklet has no thread" and changes nothing.
+TEST_F(ThreadTest, SB_2_7_BindOfATaskletWhoseThreadHasEnded) {
+  std::optional<tasklet> bound_only, finished, killed;
+  int killed_destroyed = 0;
+  std::thread::id killed_destroyed_in;
+  {
+    worker_thread worker([&] {
+      bound_only.emplace([] { ADD_FAILURE() << "the old function ran"; });
+      finished.emplace([] {});
+      (*finished)();
+      killed.emplace([&] {
+        destructor_log d{&killed_destroyed, &killed_destroyed_in};
+        schedule_remove();
+        ADD_FAILURE() << "resumed after the thread's end";
+      });
+      (*killed)();
+      EXPECT_FALSE(run().has_value());
+      EXPECT_FALSE(finished->alive());
+      EXPECT_TRUE(killed->paused());
+    });
+  }
+  EXPECT_EQ(killed_destroyed, 1);
+  trace log;
+  const std::thread::id here = std::this_thread::get_id();
+  int n = 0;
+  for (tasklet* t : {&*bound_only, &*finished, &*killed}) {
+    const std::string name = "t" + std::to_string(++n);
+    EXPECT_EQ(t->thread_id(), std::thread::id());
+    try {
+      t->bind([](int) {}, 1);
+      ADD_FAILURE() << name << ": bind(fn, args) succeeded";
+    } catch (const error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "slp::tasklet::bind: tasklet has no thread");
+    }
+    EXPECT_FALSE(t->alive());
+    t->unbind();
+    t->bind([&log, name, here] {
+      log.push_back(name + (std::this_thread::get_id() == here ? " here"
+                                                                : " elsewhere"));
+    });
+    EXPECT_FALSE(t->alive());
+    EXPECT_TRUE(t->restorable());
+    EXPECT_EQ(t->thread_id(), std::thread::id());
+    t->bind_thread();
+    EXPECT_EQ(t->thread_id(), here);
+    (*t)();
+    t->run();
+    EXPECT_FALSE(t->alive());
+  }
+  EXPECT_EQ(log, (trace{"t1 here", "t2 here", "t3 here"}));
+}
+
+// --- slp::thread (API.md §8) ---
+
+// The start-up race, gone: main starts a producer with slp::thread and
+// receives at once, with nothing else runnable. The producer's scheduler
+// exists when the constructor returns, so main sleeps until the value
+// comes instead of getting deadlock_error, in every round; the producer's
+// function sees its scheduler already there.
+TEST_F(ThreadTest, AReceiverThatStartsAnSlpThreadAndBlocksSleeps) {
+  for (int round = 0; round < 200; ++round) {
+    channel<int> c;
+    bool had_scheduler = false;
+    slp::thread producer(
+        [c, round, &had_scheduler]() mutable {
+          had_scheduler = has_scheduler();
+          c.send(round);
+        });
+    ASSERT_EQ(c.receive(), round);
+    producer.join();
+    ASSERT_TRUE(had_scheduler) << "round " << round;
+  }
+}
+
+// The same with the answer coming from a tasklet of the new thread, which
+// the thread's main starts and then waits for in run(threadblock) (the
+// tasklet may block on its send before main receives): main sleeps until
+// that tasklet can answer.
+TEST_F(ThreadTest, AnSlpThreadsTaskletsAnswerAReceiverThatBlockedFirst) {
+  channel<std::string> c;
+  std::thread::id answered_in;
+  slp::thread worker([c, &answered_in]() mutable {
+    tasklet{[c, &answered_in]() mutable {
+      answered_in = std::this_thread::get_id();
+      c.send("from a tasklet");
+    }}();
+    run_options wait;
+    wait.threadblock = true;
+    EXPECT_FALSE(run(wait).has_value());
+  });
+  const std::thread::id worker_id = worker.get_id();
+  EXPECT_EQ(c.receive(), "from a tasklet");
+  worker.join();
+  EXPECT_FALSE(worker.joinable());
+  EXPECT_EQ(answered_in, worker_id);
+}
+
+// slp::thread as a thread type: arguments are decayed copies (a move-only
+// one works), destruction and move assignment join, a default-constructed
+// one holds no thread.
+TEST_F(ThreadTest, SlpThreadJoinsOnDestructionAndMoveAssignment) {
+  slp::thread none;
+  EXPECT_FALSE(none.joinable());
+  std::atomic<int> got{0};
+  {
+    slp::thread t(
+        [&got](std::unique_ptr<int> p) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          got.store(*p);
+        },
+        std::make_unique<int>(5));
+    EXPECT_TRUE(t.joinable());
+  }
+  EXPECT_EQ(got.load(), 5);  // joined at the end of the scope
+  slp::thread a([&got] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got.store(6);
+  });
+  a = slp::thread([] {});  // joins the first thread before taking this one
+  EXPECT_EQ(got.load(), 6);
+  slp::thread b(std::move(a));
+  EXPECT_FALSE(a.joinable());  // NOLINT(bugprone-use-after-move)
+  EXPECT_TRUE(b.joinable());
 }
 
 }  // namespace

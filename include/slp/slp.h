@@ -377,6 +377,23 @@ SLP_C_API int slp_has_main(void);
  * may be called from any thread at any time. -1 if fn is NULL. */
 SLP_C_API int slp_call_main(slp_function fn, void* arg);
 
+/* ---- threads ------------------------------------------------------- */
+
+typedef struct slp_thread slp_thread;
+
+/* slp_thread_start: starts a thread that runs fn(arg) and returns it, or
+ * NULL (fn NULL, or the thread or its scheduler could not be created).
+ * The new thread's scheduler exists when this returns, so from then on it
+ * counts as a thread that could wake others: the caller may block on a
+ * channel the new thread will send on without getting a deadlock error
+ * (a thread started otherwise counts only from its first slp call). Every
+ * thread started must be joined with slp_thread_join. */
+SLP_C_API slp_thread* slp_thread_start(slp_function fn, void* arg);
+/* slp_thread_join: waits until the thread's function has returned and
+ * its tasklets are gone, then frees it. -1 if t is NULL or is the calling
+ * thread (nothing changes then). */
+SLP_C_API int slp_thread_join(slp_thread* t);
+
 #ifdef __cplusplus
 }
 #endif

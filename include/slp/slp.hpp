@@ -14,6 +14,7 @@
 #include "slp/hooks.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
+#include "slp/thread.hpp"
 #include "slp/version.hpp"
 
 #endif  // SLP_SLP_HPP

@@ -70,7 +70,8 @@ class tasklet {
   // bind: (re)binds to `fn`. slp::error for the current tasklet, a
   // scheduled or blocked one, one that has started and not finished, or a
   // null function pointer; a value that cannot be a function does not
-  // compile.
+  // compile. A tasklet whose thread has ended may be rebound (then
+  // bind_thread() adopts it); one of another living thread may not.
   template <class F>
   tasklet& bind(F&& fn) {
     using D = std::decay_t<F>;
@@ -105,7 +106,8 @@ class tasklet {
   // the tasklet is alive, not bound, or its function's parameters (decayed)
   // are not exactly the types of `args` — the function's type is erased
   // when it is bound, so this check happens here, at run time; bind(fn,
-  // args...) checks at compile time.
+  // args...) checks at compile time. A tasklet of another thread is set up
+  // here and made runnable in its own thread.
   template <class... A>
   tasklet& setup(A&&... args) {
     std::unique_ptr<detail::arguments> stored;
@@ -134,7 +136,9 @@ class tasklet {
   // is jumped to. Errors as insert(); slp::switch_trap_error. A tasklet of
   // another thread is made to run next in its own thread instead, and the
   // caller does not switch (insert(), remove(), kill() and
-  // throw_exception() likewise act in the tasklet's own thread).
+  // throw_exception() likewise act in the tasklet's own thread). Their
+  // errors are raised in the caller, checked against the target's state
+  // before the request is posted.
   void run();
   // switch_to: like run(), but the caller becomes paused. A no-op on the
   // current tasklet; slp::error for a tasklet of another thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — macros shared by the .S files: symbol boilerplate, landing pads and
  * the GNU property note. Include only from assembly. */
 // This is assembly, not C: keep clang-format out.

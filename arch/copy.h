@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — how stack slices are copied on this processor: memcpy, except for
  * the sizes where a loop of wide vector moves is faster (x86-64 with
  * AVX2); and whether slp_swap_sliced may use its wide moves. core/ calls

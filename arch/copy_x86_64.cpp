@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the x86-64 half of arch/copy.h: the AVX2 copy loop for stack
 // slices and the check, made once, that this CPU and OS support it.
 #include <immintrin.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — the spin-wait hint, for code that spins on a word another thread
  * will change. The instruction is the only part that depends on the
  * processor.

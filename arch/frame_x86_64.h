@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — the x86-64 switch frame: its layout as named offsets, the same
  * layout as a C struct (checked against the offsets in arch/layout_check.cpp),
  * and the gas macros that push, pop and fill it. Every x86-64 assembly path

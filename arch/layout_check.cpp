@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — compile-time checks that the offsets the assembly uses (the frame
 // header of this architecture, and struct slp_slices' offsets in switch.h)
 // agree with the C view of the same memory. It emits no code; a port adds

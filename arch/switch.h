@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — the assembly switch primitive: C prototypes and the saved-frame layout.
  *
  * This header is shared by the .S files (with __ASSEMBLER__ defined) and by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — context switch for AArch64, AAPCS64, ELF, GNU as.
  *
  *   void *slp_switch(slp_switch_callback cb, void *context);   x0, x1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — the switch-entry thunks and the per-thread switch count they read.
  *
  * The public functions that switch most often (schedule(),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — what C++ sees of arch/switch_entries.S: the per-thread switch count
  * its thunks read. core/ adds one at every switch it makes and takes it
  * back when one is undone; the bodies the thunks call are declared by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — context switch for x86-64, System V psABI, ELF, GNU as.
  *
  *   void *slp_switch(slp_switch_callback cb, void *context);   rdi, rsi

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The entry point of slp's benchmark binaries: Google Benchmark's main, plus
 // the build facts a reader of the JSON needs to compare two runs (which
 // baselines were built) and slp's own flag:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What slp's benchmark binaries share: per-unit counters, a clean FP state,
 // live stack blocks that are written and checked, malloc'd stacks, fresh
 // threads configured before their first tasklet, CPU placement for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channels through the public API: ping-pong between two tasklets for each
 // preference and with schedule_all, send_sequence throughput, and a
 // ping-pong between two threads. Baselines in the same binary: Boost.Fiber

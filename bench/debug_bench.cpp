@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cost of a backtrace (API.md §11; issue targets: a suspended tasklet's
 // 10 frames in <= 2 us as addresses, <= 20 us with names). A tasklet is
 // parked 24 calls deep and its innermost 10 frames are taken, resident

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Resident memory per parked tasklet: N tasklets (1 k to 10 M), each
 // keeping `live_bytes` on its stack and parked in schedule_remove(), against
 // Boost.Context coroutines (callcc) parked the same way on fixed stacks:

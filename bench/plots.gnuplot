@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # slp's benchmark plots, drawn by bench/report.py --plots DIR:
 #   gnuplot -e "dir='DIR'; note=''" bench/plots.gnuplot
 # Data files in DIR (NaN: missing, or no target there):

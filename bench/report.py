@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Turns the Google Benchmark JSON written by ci/bench.sh into one compact
 table (each slp figure, its baseline, the ratio, the target and its
 verdict) and gnuplot plots. Standard library only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp benchmarks — cost probes for the x86-64 switch: three variants of
  * slp_swap that differ ONLY in how they treat the FP control state, so
  * BM_SwapFloor can split slp_swap's time into its parts on this CPU

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cost of one hard switch: slp's stack engine with resident stacks and
 // with stack slicing, against Boost.Context (jump_fcontext, callcc) and
 // ucontext's swapcontext, all in one binary so that every figure is also a

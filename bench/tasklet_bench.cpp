@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tasklets and the scheduler through the public API: schedule() ping-pong
 // with resident stacks and on one execution stack (every switch copies),
 // a tasklet's whole life, the schedule hooks, tick(), and round-robins of

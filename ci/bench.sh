@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the release preset and runs slp's benchmarks pinned to one CPU,
 # then prints one table (each slp figure, its baseline, the ratio, the
 # target and its verdict) and draws the plots; then runs the workloads

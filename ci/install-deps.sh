@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages slp's scripts need, when some are missing.
 # Usage: ci/install-deps.sh test|bench
 # As root it runs apt-get; otherwise it names what is missing and goes on.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds slp and runs every test, one stage after another: the suites
 # natively (dev), under ASan + UBSan (asan) and ThreadSanitizer (tsan), for
 # AArch64 under qemu-aarch64 (aarch64-qemu, and with ASan aarch64-qemu-asan)

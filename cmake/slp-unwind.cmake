@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # slp — finds libunwind (Debian: libunwind-dev) for the backtraces of
 # suspended tasklets (SLP_WITH_UNWIND) and defines the imported target
 # slp::unwind. Used by slp's own build and by the installed package config,

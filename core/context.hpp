@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — an execution context: what the stack engine needs to know to
 // suspend and resume one flow of control (a tasklet, or a thread's main).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/execution_stack.hpp"
 
 #include <sys/mman.h>

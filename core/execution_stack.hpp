@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — an execution stack: a region reserved with mmap, with a guard region
 // below it, on which tasklets run. The OS commits its pages as they are
 // touched.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the sanitizer and valgrind annotations every switch needs, as no-ops
 // in ordinary builds.
 //

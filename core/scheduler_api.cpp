@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The free functions of <slp/scheduler.hpp> and <slp/config.hpp>: the
 // calling thread's scheduler does the work.
 #include "core/scheduler.hpp"

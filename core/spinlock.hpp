@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — a spinlock for the short critical sections shared between threads
 // (a channel's state, a scheduler's tasklet list): uncontended, locking is
 // one atomic exchange and unlocking one release store.

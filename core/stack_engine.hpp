@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the stack engine: one thread's execution stacks and the hard switch
 // between contexts, with stack slicing (API.md §7).
 //

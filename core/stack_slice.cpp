@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/stack_slice.hpp"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — a stack slice: the used part of a tasklet's execution stack,
 // [saved sp, top), held on the heap while another tasklet occupies that
 // stack.

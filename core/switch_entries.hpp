@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the C++ bodies behind the switch-entry thunks of
 // arch/switch_entries.S (which says why they exist): the seam core/
 // implements. Each body has the signature of the public function whose

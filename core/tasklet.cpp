@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp::tasklet: the handle's operations, forwarded to the owning thread's
 // scheduler after the checks that do not need it.
 #include "slp/tasklet.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the tasklet object behind an slp::tasklet handle.
 //
 // It is a context of the stack engine plus what the scheduler needs: an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Ping-pong in C: two tasklets hit a ball back and forth over channels,
 // through the C API (<slp/slp.h>). The one that makes the sixth hit ends
 // the rally; the other, still waiting for the ball, is killed, and sees

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A generator built from one tasklet: the body produces values with
 // yield(), the consumer pulls them with next(). The read this first
 // example of slp: run(), switch_to() and kill-on-last-handle at work.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A preemptive round-robin scheduler: busy tasklets never yield, they only
 // call slp::tick(). The loop below runs them under a watchdog with a budget
 // of 1000 ticks; each interrupted tasklet comes back from slp::run() paused

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The concurrent prime sieve: a generator tasklet sends 2, 3, 4, ... down a
 // channel; each prime found gets a filter tasklet that drops its multiples
 // and passes the rest on to the next channel. One tasklet per prime, every

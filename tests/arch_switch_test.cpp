@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The assembly switch: callee-saved registers, FP control modes, stack
 // alignment and exceptions on a fresh stack, the trap of a returning entry.
 #include <gtest/gtest.h>

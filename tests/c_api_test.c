@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The C API of <slp/slp.h>, from C99: every function, its error returns,
 // the exact order of events (traces), the hooks, the kill of a tasklet
 // that runs C code, and calls from "outside" (threads with no scheduler).

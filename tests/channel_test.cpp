@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channels: send / receive pairing, balance and queue (SB §8 group E), who
 // runs after a hand-off for every preference and schedule_all (group F,
 // API.md §4.2), close / iteration / send_sequence (group G), blocking with

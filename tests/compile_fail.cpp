@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Misuse that must not compile (API.md §2.1; SB 20, whose TypeError
 // "not callable" is a compile error in C++). tests/CMakeLists.txt compiles
 // this file once per case with -DSLP_COMPILE_FAIL_CASE=n and expects the

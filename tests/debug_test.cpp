@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for where every tasklet is (API.md §11): tasklet::backtrace() of
 // the current tasklet, of a suspended one resident on its stack and of one
 // whose slice is on the heap, with the function names of known frames;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Faults and hostile conditions (issue 9): an allocation that fails while a
 // stack slice is saved gives a clean std::bad_alloc in the switching
 // tasklet with nothing changed; kills whose unwinding switches, or turns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test support: a context with a std::function body on a bare stack_engine,
 // for the tests of the switch and of stack slicing (below the tasklet API).
 #ifndef SLP_TESTS_FIBER_HARNESS_HPP

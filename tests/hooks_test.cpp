@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The monitoring hooks (API.md §6, SB §5): the channel callback, the
 // schedule callback and the schedule fast hook. SB §8 group J, the
 // conventions of the seed (a dying tasklet is reported as (dying, nullopt)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp_scale: parks N tasklets, each with a small live stack slice, wakes
 // them all in turn (round robin), then kills them all, and reports the
 // resident bytes per parked tasklet and the switches per second. Not a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-thread scheduler: schedule(), schedule_remove(), run() and its
 // stack of watchdogs, uncaught exceptions and the error handler, blocking
 // with nothing runnable, switch_trap, nesting levels, the end of a thread,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stack slicing: live stack data survives eviction and restore, the slice
 // held on the heap is exactly the used part of the stack, buffers are
 // reused, signals during switching are harmless, an overflow names its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A tasklet's backtrace in a binary with and without its symbol table
 // (tests/CMakeLists.txt runs this program as built and as stripped): the
 // frames are found either way, and a stripped binary gives empty names

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tasklets: life cycle and attributes (SB §8 group A), bind / setup /
 // insert / remove / run / switch_to and their errors (group B), kill /
 // throw_exception / raise_exception (group C), and every misuse of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test support for the tasklet-level tests: a fixture that checks, after
 // every test, that the scheduler is back where it started and that no
 // tasklet leaked, plus small helpers for traces and expected errors.

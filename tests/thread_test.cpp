@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Threads (API.md §8, §3.2, §3.4; SB §2.4, §2.7, §3.6 and SB §8 group K):
 // a scheduler per thread, requests on another thread's tasklets (run,
 // insert, remove, kill, throw_exception) applied by the owning thread at its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The version slp's headers report: slp::version() and the SLP_VERSION_*
 // macros agree with each other and with project(slp VERSION ...) in
 // CMakeLists.txt, which the build passes in as SLP_TEST_PROJECT_VERSION.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The watchdog: run(options) preempting at tick() points, deferral while
 // atomic or nested, hard and soft interrupts, total budgets, time budgets,
 // nested runs (SB §8 group I, API.md §5).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The Debian package of slp, libslp-dev, built by CPack from slp's install
 # rules (`cpack -G DEB` in a build tree configured with
 # -DCMAKE_INSTALL_PREFIX=/usr), and the documents every install carries for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for AArch64 Linux with Debian's g++-aarch64-linux-gnu; tests
 # run under qemu-aarch64.
 set(CMAKE_SYSTEM_PROCESSOR aarch64)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared part of slp's cross toolchains: a Debian cross g++ for SLP_TRIPLE,
 # its sysroot under /usr/<triple>, and qemu-user to run what it builds.
 # Included by the per-triple files, which set CMAKE_SYSTEM_PROCESSOR and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — channels: Stackless' rendezvous between tasklets.
 //
 // A send waits for a receiver and a receive for a sender; the partner that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — per-thread configuration of the execution stacks tasklets run on.
 //
 // Each thread's scheduler owns `stack_count` execution stacks of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — where every tasklet is (API.md §11): the frames of a tasklet's
 // call stack, and a dump of every tasklet of the calling thread.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the exceptions slp throws.
 //
 // Every misuse throws slp::error or a subtype, with a message that says what

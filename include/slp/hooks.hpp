@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — monitoring hooks: see every channel operation and every switch.
 //
 // Hooks are process-wide and fire in every thread. Each setter returns the

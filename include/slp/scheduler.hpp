@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — the per-thread scheduler: the runnables, schedule(), run() and the
 // guards.
 //

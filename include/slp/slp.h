@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slp — the C API: tasklets and channels for C programs and other
  * languages' FFIs, with the meaning of Stackless' C-level API (seed 002).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — Stackless-style tasklets and channels for C++: the umbrella header.
 //
 // Example:

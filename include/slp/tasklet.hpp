@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // slp — tasklets: Stackless' microthreads, as cheap shared handles.
 //
 // A tasklet runs a callable on an execution stack of its thread. It is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test-only: fill every callee-saved register (x19-x29, d8-d15) with a
  * sentinel derived from a seed, call fn(arg) (which switches through other
  * tasklets), then count the registers that no longer hold their sentinel.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The program every consumer of slp builds (tests/consumers/*, and the
 // pkg-config and Debian package checks of ci/test.sh), through slp's public
 // headers only: a producer tasklet sends over a channel, main receives, and

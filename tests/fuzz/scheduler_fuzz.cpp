@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // scheduler_fuzz: libFuzzer over the operation language of the
 // differential test (tests/model, issue 9). Every input decodes to a
 // program (slp_model::decode_program); the program runs under slp and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Drives gdb in batch mode against tests/gdb/target.cpp stopped in
 slp_gdb_stop_here, with tools/gdb/slp.py loaded, and checks what
 `info tasklets` lists and what `tasklet bt ID` shows for each tasklet

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The program tests/gdb/check.py runs under gdb: tasklets parked in known
 // functions, one resident and two evicted (one execution stack), one
 // runnable, then a stop in slp_gdb_stop_here, where the check lists and

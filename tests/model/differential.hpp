@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The differential check of issue 9: a program's trace under slp must be
 // the model's, event for event.
 //

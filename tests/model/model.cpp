@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reference model. References: API.md sections as "§n", the
 // behavioural reference as "SB §n". Nothing here looks at core/.
 #include "model.hpp"

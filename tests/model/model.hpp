@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reference model of the differential test (issue 9): an executable reading
 // of API.md §2–§5 (docs/CONTRACT.md) with no stack switching at all. Each
 // tasklet is a program counter and a note of the operation it is suspended in;

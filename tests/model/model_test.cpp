@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // model_test: the differential test of issue 9. Generates random programs
 // of the operation language (program.hpp), runs each under slp and under
 // the reference model, and fails on the first trace that differs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The operation language of the differential test (issue 9): a program is
 // a fixed set of tasklets (main plus 1..5 others) and channels; each
 // tasklet's body is a list of operations on the public API. The same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "slp_runner.hpp"
 
 #include <cstddef>

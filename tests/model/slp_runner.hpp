@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs a program of the operation language under slp (issue 9): each body
 // is interpreted inside a real slp::tasklet, every body and every
 // operation under a different number of extra stack frames (each with a

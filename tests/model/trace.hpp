@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The event trace both runs of a program write (issue 9). Events are text,
 // so a divergence prints as two readable lines.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # slp — gdb commands for the tasklets of a stopped live process (API.md §11).
 #
 #   info tasklets     every tasklet of every thread: id, name, thread,

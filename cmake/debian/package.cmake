@@ -16,6 +16,9 @@ set(SLP_DEB_MAINTAINER "slp developers <slp@example.org>" CACHE STRING
 # calls into the C++ runtime of the compiler that built it. A library slp comes
 # to depend on adds its -dev package here (and to slp.pc's SLP_PC_REQUIRES).
 set(SLP_DEB_DEPENDS "libc6-dev")
+if(SLP_WITH_UNWIND)
+  list(APPEND SLP_DEB_DEPENDS "libunwind-dev")
+endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   string(REGEX MATCH "^[0-9]+" slp_gcc_major "${CMAKE_CXX_COMPILER_VERSION}")
   list(APPEND SLP_DEB_DEPENDS "libstdc++-${slp_gcc_major}-dev | libstdc++-dev")

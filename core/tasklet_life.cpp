@@ -167,10 +167,12 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     if (!watchdog.in_ring) ring_.append(watchdog);
     ring_.set_current(&watchdog);
   } else if (ring_.count() == 0 &&
-             (watchdog.is_blocked() || watchdog.waits_for_threads) &&
-             could_be_woken()) {
-    // Another thread may still wake the waiting watchdog (or main): the
-    // ending tasklet's thread sleeps until something can run here.
+             (((watchdog.is_blocked() || watchdog.waits_for_threads) &&
+               could_be_woken()) ||
+              (io_ != nullptr && io_waits()))) {
+    // Another thread may still wake the waiting watchdog (or main), or a
+    // tasklet waits on time or I/O (§10): the ending tasklet's thread
+    // sleeps until something can run here.
     idle_until(0);
   }
   if (ring_.count() == 0) {

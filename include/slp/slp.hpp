@@ -11,6 +11,7 @@
 #include "slp/config.hpp"
 #include "slp/errors.hpp"
 #include "slp/hooks.hpp"
+#include "slp/io.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
 

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/c_api_bridge.hpp"
 #include "core/execution_stack.hpp"
 #include "core/scheduler.hpp"
 #include "core/tasklet_impl.hpp"
@@ -1106,3 +1107,20 @@ int slp_call_main(slp_function fn, void* arg) {
 }
 
 }  // extern "C"
+
+// --- for the C API's other files (core/c_api_bridge.hpp) ---
+
+namespace slp::core::c_bridge {
+
+int call(const char* operation, int (*body)(void*), void* context) noexcept {
+  return guarded(operation, -1, [&] { return body(context); });
+}
+
+slp::channel<void*> pointer_channel(const char* operation,
+                                    const slp_channel* ch) {
+  return pointer_channel_of(operation, ch);
+}
+
+void check_not_killed() { ::check_not_killed(); }
+
+}  // namespace slp::core::c_bridge

@@ -100,12 +100,13 @@ void BM_SchedulePingPongIo(benchmark::State& state) {
     tasklet{[&] {
       for (auto _ : state) schedule();
       done = true;
+      // run() returns only once nothing sleeps.
+      if (use == io_use::one_sleeper) sleeper.kill();
     }}();
     tasklet{[&] {
       while (!done) schedule();
     }}();
-    while (run_count() > 1) run();
-    if (use == io_use::one_sleeper) sleeper.kill();
+    run();
   });
   count_per(state, "per_switch", 2);
 }
@@ -163,7 +164,7 @@ void BM_WakePipeWaiters(benchmark::State& state) {
       const int fd = fds[static_cast<std::size_t>(2 * i)];
       tasklet{[&, fd] {
         char c;
-        while (wait_readable(fd) && !stop) {
+        while (!stop && wait_readable(fd) && !stop) {
           while (::read(fd, &c, 1) == 1) ack.send(1);
         }
       }}();

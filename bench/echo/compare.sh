@@ -22,7 +22,7 @@ if command -v go >/dev/null 2>&1; then
 fi
 
 # serve NAME PORT COMMAND...: starts the server on CPU 0, loads it with
-# each connection count from CPU 1, stops it with SIGINT.
+# each connection count from CPU 1, stops it with SIGTERM.
 serve() {
   name=$1
   port=$2
@@ -34,7 +34,7 @@ serve() {
     line=$(taskset -c 1 "$build/bench/echo_load" "$port" "$c" "$seconds")
     echo "$name $line" | tee -a "$out/results"
   done
-  kill -INT "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true  # (SIGINT is ignored in background jobs)
   wait "$pid" 2>/dev/null || true
 }
 

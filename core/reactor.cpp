@@ -186,6 +186,10 @@ void reactor::watch(io_wait& w, int fd, std::uint8_t events,
   if (fd < 0) {
     refuse(std::string("cannot be watched: ") + std::strerror(EBADF));
   }
+  if (fd == epoll_fd_ || fd == wake_fd_) {
+    refuse("cannot be watched: it is this thread's own reactor (closed and "
+           "reused?)");
+  }
   const auto index = static_cast<std::size_t>(fd);
   if (index >= descriptors_.size()) descriptors_.resize(index + 1);
   descriptor& d = descriptors_[index];

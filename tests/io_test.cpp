@@ -557,10 +557,12 @@ TEST_F(IoTest, ReceiveForFromAnotherThreadsSender) {
 // --- errors: the documented type, the message, nothing changed ---
 
 TEST_F(IoTest, ADescriptorThatIsNotOpenIsRefused) {
+  // A number well above the lowest free one: the reactor, made by this
+  // first wait in a fresh process, takes the lowest free numbers itself.
   a_pipe p;
-  const int closed = p.read_end;
+  const int closed = ::fcntl(p.read_end, F_DUPFD_CLOEXEC, 900);
+  ASSERT_GE(closed, 900);
   ::close(closed);
-  p.read_end = -1;
   const std::string m = message_of<error>([&] { (void)wait_readable(closed); });
   EXPECT_NE(m.find("slp::wait_readable: descriptor " + std::to_string(closed)),
             std::string::npos)
@@ -570,6 +572,27 @@ TEST_F(IoTest, ADescriptorThatIsNotOpenIsRefused) {
       message_of<error>([&] { (void)wait_writable(-1, 1s); });
   EXPECT_NE(neg.find("slp::wait_writable: descriptor -1"), std::string::npos);
   EXPECT_EQ(run_count(), 1u);
+  EXPECT_FALSE(io_waits());
+}
+
+TEST_F(IoTest, TheReactorsOwnDescriptorsAreRefused) {
+  sleep_for(1ns);  // the thread's reactor exists from here on
+  // Its epoll and eventfd descriptors are the two lowest it could get; find
+  // them as the descriptors open in this thread's process that epoll_ctl
+  // refuses with "is slp's own".
+  int refused = 0;
+  for (int fd = 0; fd < 64; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) continue;
+    try {
+      (void)wait_readable(fd, 0ns);
+    } catch (const error& e) {
+      if (std::string(e.what()).find("is this thread's own reactor") !=
+          std::string::npos) {
+        ++refused;
+      }
+    }
+  }
+  EXPECT_EQ(refused, 2);
   EXPECT_FALSE(io_waits());
 }
 

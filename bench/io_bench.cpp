@@ -9,12 +9,19 @@
 // * sleep_for(100 µs) lateness (p50, p99) against the same sleep of the
 //   whole thread (std::this_thread::sleep_for);
 // * waking pipe waiters: a byte written to one of 1,000 pipes, each
-//   watched by its own tasklet, until its tasklet runs (per wake-up).
+//   watched by its own tasklet, until its tasklet runs (per wake-up);
+// * resident bytes per waiting tasklet: 1,000,000 sleepers, each until its
+//   own deadline, and 9,000 tasklets each waiting on its own pipe (the
+//   reactor's and the timers' share included; the pipes' kernel memory is
+//   not in the process's resident set).
 #include <fcntl.h>
+#include <malloc.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <cstddef>
 #include <map>
 #include <random>
@@ -188,6 +195,111 @@ void BM_WakePipeWaiters(benchmark::State& state) {
   count_per(state, "per_wake", 1);
 }
 
+// --- resident bytes per waiting tasklet ---
+
+// resident_bytes: the process's resident anonymous memory (as
+// bench/memory_bench.cpp reads it).
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double total = 0;
+  double resident = 0;
+  double shared = 0;
+  statm >> total >> resident >> shared;
+  return (resident - shared) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// in_child: `body` (returning bytes per tasklet, or < 0 on failure) in a
+// forked child, so that no memory an earlier case freed is reused.
+template <class Body>
+double in_child(Body&& body) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    double result = -1;
+    try {
+      result = body();
+    } catch (...) {
+    }
+    (void)!::write(fds[1], &result, sizeof result);
+    ::_exit(0);
+  }
+  double result = -1;
+  (void)!::read(fds[0], &result, sizeof result);
+  ::waitpid(pid, nullptr, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  return result;
+}
+
+// waiting_bytes: RSS delta per tasklet once `count` tasklets wait as
+// `wait(i)` says; they are then woken (slp::close / their deadline) and end.
+template <class Setup, class Wait, class Finish>
+double waiting_bytes(std::size_t count, Setup&& setup, Wait&& wait,
+                     Finish&& finish) {
+  configure(config{});
+  sleep_for(std::chrono::nanoseconds(1));  // the reactor exists
+  tasklet{[] { sleep_for(std::chrono::nanoseconds(1)); }}();
+  run();  // an execution stack touched
+  setup();
+  malloc_trim(0);
+  const double before = resident_bytes();
+  for (std::size_t i = 0; i < count; ++i) tasklet{[&wait, i] { wait(i); }}();
+  while (run_count() > 1) schedule();
+  const double per = (resident_bytes() - before) / static_cast<double>(count);
+  finish();
+  run();
+  return per;
+}
+
+void BM_SleepersResidentBytes(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  if (!above_max_tasklets(count).empty()) {
+    skip(state, above_max_tasklets(count));
+    return;
+  }
+  double per = 0;
+  for (auto _ : state) {
+    per = in_child([count] {
+      const auto base = clock_type::now() + std::chrono::seconds(5);
+      return waiting_bytes(
+          count, [] {},
+          [base](std::size_t i) {
+            sleep_until(base + std::chrono::microseconds(i % 100'000));
+          },
+          [] {});
+    });
+  }
+  if (per < 0) state.SkipWithError("the child failed");
+  state.counters["bytes_per_tasklet"] = per;
+}
+
+void BM_PipeWaitersResidentBytes(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  double per = 0;
+  for (auto _ : state) {
+    per = in_child([count] {
+      std::vector<int> fds(2 * count);
+      return waiting_bytes(
+          count,
+          [&] {
+            for (std::size_t i = 0; i < count; ++i) {
+              if (::pipe2(&fds[2 * i], O_NONBLOCK) != 0) throw error("pipe2");
+            }
+          },
+          [&](std::size_t i) { (void)wait_readable(fds[2 * i]); },
+          [&] {
+            for (std::size_t i = 0; i < count; ++i) {
+              slp::close(fds[2 * i]);
+              ::close(fds[2 * i + 1]);
+            }
+          });
+    });
+  }
+  if (per < 0) state.SkipWithError("the child failed (descriptor limit?)");
+  state.counters["bytes_per_tasklet"] = per;
+}
+
 BENCHMARK(BM_TimerHeapSetCancel)->ArgName("others")->Arg(0)->Arg(10000);
 BENCHMARK(BM_MultimapSetCancel)->ArgName("others")->Arg(0)->Arg(10000);
 BENCHMARK(BM_SchedulePingPongIo)
@@ -198,6 +310,8 @@ BENCHMARK(BM_SchedulePingPongIo)
 BENCHMARK(BM_SlpSleepForLateness)->Iterations(2000);
 BENCHMARK(BM_ThreadSleepForLateness)->Iterations(2000);
 BENCHMARK(BM_WakePipeWaiters);
+BENCHMARK(BM_SleepersResidentBytes)->Arg(1'000'000)->Iterations(1);
+BENCHMARK(BM_PipeWaitersResidentBytes)->Arg(9'000)->Iterations(1);
 
 }  // namespace
 }  // namespace slp::bench

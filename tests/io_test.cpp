@@ -99,22 +99,41 @@ std::string message_of(F&& f) {
   return "";
 }
 
+// open_gate: every tasklet created so far runs up to its gate.receive();
+// then `base` is set far enough ahead (`least`, plus twice what that took:
+// a sanitizer or an emulator is slow) that all `n` of them, let through
+// one after another, begin to sleep before it; then the gate opens.
+void open_gate(channel<int>& gate, int n, clock_type::time_point& base,
+               clock_type::duration least) {
+  const auto start = clock_type::now();
+  while (run_count() > 1) schedule();
+  base = clock_type::now() + least + 2 * (clock_type::now() - start);
+  for (int i = 0; i < n; ++i) gate.send(0);
+}
+
 // --- sleeping ---
 
 TEST_F(IoTest, SleepersWakeInDeadlineOrderThenInTheOrderTheyBegan) {
-  const auto base = clock_type::now() + 20ms;
+  channel<int> gate;
+  clock_type::time_point base;
   std::vector<std::string> order;
-  auto sleeper = [&](std::string name, clock_type::time_point until) {
+  int late = 0;
+  auto sleeper = [&](std::string name, clock_type::duration after) {
+    gate.receive();
+    const auto until = base + after;
+    if (clock_type::now() >= until) ++late;
     sleep_until(until);
     EXPECT_GE(clock_type::now(), until) << name << " woke early";
     order.push_back(std::move(name));
   };
-  tasklet{sleeper}(std::string("a"), base + 30ms);
-  tasklet{sleeper}(std::string("b"), base + 10ms);
-  tasklet{sleeper}(std::string("c"), base + 20ms);
-  tasklet{sleeper}(std::string("d"), base + 10ms);
-  tasklet{sleeper}(std::string("e"), base);
+  tasklet{sleeper}(std::string("a"), clock_type::duration(30ms));
+  tasklet{sleeper}(std::string("b"), clock_type::duration(10ms));
+  tasklet{sleeper}(std::string("c"), clock_type::duration(20ms));
+  tasklet{sleeper}(std::string("d"), clock_type::duration(10ms));
+  tasklet{sleeper}(std::string("e"), clock_type::duration(0ms));
+  open_gate(gate, 5, base, 20ms);
   run();
+  EXPECT_EQ(late, 0);
   EXPECT_EQ(order, (std::vector<std::string>{"e", "b", "d", "c", "a"}));
 }
 
@@ -768,9 +787,7 @@ TEST_F(IoTest, TenThousandSleepersWakeInDeadlineOrder) {
       woken.push_back(i);
     }}();
   }
-  while (run_count() > 1) schedule();  // all wait at the gate
-  base = clock_type::now() + 1s;
-  for (int i = 0; i < n; ++i) gate.send(0);  // each runs until it sleeps
+  open_gate(gate, n, base, 200ms);
   run();
   ASSERT_EQ(late, 0);
   std::vector<int> expected(n);
@@ -821,9 +838,7 @@ TEST_F(IoTest, SleepersSurviveASignalStorm) {
     sleep_until(base + 45ms);
     p.put('w');
   }}();
-  while (run_count() > 1) schedule();
-  base = clock_type::now() + 50ms;
-  for (int i = 0; i < 41; ++i) gate.send(0);  // the sleepers, the writer
+  open_gate(gate, 41, base, 50ms);  // the sleepers, the writer
   run();
 
   const itimerval off{};

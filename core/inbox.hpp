@@ -67,6 +67,16 @@ class inbox {
   // hold_threads: while the lock it returns is held, no thread's scheduler
   // ends (so a tasklet's owner stays valid).
   [[nodiscard]] static std::unique_lock<std::mutex> hold_threads();
+  // nap: sleeps once through the sleeper while still counted awake (the
+  // thread's own timers or descriptors will wake it: API.md §10): until a
+  // request is posted or the sleeper returns.
+  void nap() noexcept {
+    sleep_word_.store(1, std::memory_order_seq_cst);
+    if (!has_incoming_.load(std::memory_order_seq_cst)) {
+      sleeper_->sleep(sleep_word_);
+    }
+    sleep_word_.store(0, std::memory_order_relaxed);
+  }
   // use_sleeper: how this thread sleeps from now on.
   void use_sleeper(sleeper& s) noexcept { sleeper_ = &s; }
 

@@ -116,6 +116,10 @@ void scheduler::schedule() {
     schedule_after_incoming();
     return;
   }
+  if (io_ != nullptr) {  // §10 in use: timers and descriptors first
+    schedule_polling_io();
+    return;
+  }
   if (ring_.count() == 1) return;
   check_switch("slp::schedule");
   (void)begin();  // only the head changes: undo() restores it
@@ -162,6 +166,8 @@ std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   if (ring_.count() == 1 && options.threadblock && could_be_woken()) {
     idle_until(1);
   }
+  // §10: run() waits for tasklets that wait on time or I/O.
+  if (ring_.count() == 1 && io_ != nullptr && io_waits()) idle_until(1);
   if (ring_.count() == 1) return std::nullopt;  // no switch: nothing to check
   check_switch(op);
   // Only the outermost run() with a timeout owns the watchdog; nested ones

@@ -13,6 +13,7 @@
 
 #include "arch/shadow_stack.h"
 #include "core/debug.hpp"
+#include "core/reactor.hpp"
 #include "slp/errors.hpp"
 
 namespace slp::core {
@@ -196,6 +197,9 @@ scheduler::park_plan scheduler::plan_park(const char* operation,
   park_plan plan;
   if (ring_.count() > 1) {
     plan.next = self.next;
+  } else if (io_ != nullptr && io_waits()) {
+    // §10: a tasklet waits on time or I/O (perhaps this one): the thread
+    // sleeps in its reactor until one is ready; no watchdog is woken.
   } else {
     tasklet_impl& watchdog = watchdog_.innermost(*main_);
     if (&watchdog != &self && !watchdog.is_blocked() &&
@@ -244,6 +248,11 @@ void scheduler::sleep_parked(const char* operation, tasklet_impl* fallback,
 
 bool scheduler::idle_until(std::size_t busy) {
   while (ring_.count() <= busy) {
+    if (io_ != nullptr && io_waits()) {  // §10: sleep in the reactor,
+      inbox_.nap();                      // counted awake
+      drain_incoming();
+      continue;
+    }
     const bool woken = inbox_.wait();
     drain_incoming();
     if (!woken) return ring_.count() > busy;

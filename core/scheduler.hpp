@@ -48,6 +48,7 @@
 namespace slp::core {
 
 class scheduler;
+class reactor;
 
 // The calling thread's scheduler once created. Initial-exec TLS: the
 // cheapest model, which a library linked at start-up may use. __thread, not
@@ -156,6 +157,14 @@ class scheduler {
   void release_pending() noexcept {
     if (!to_release_.empty()) release_all_pending();
   }
+  // --- §10: time and I/O (core/reactor.hpp, core/io.cpp) ---
+  // io: the thread's reactor, created on first use; io_reactor: it, or
+  // null while the thread has never used §10.
+  reactor& io();
+  [[nodiscard]] reactor* io_reactor() const noexcept { return io_.get(); }
+  // io_waits: a tasklet of this thread waits on time or I/O.
+  [[nodiscard]] bool io_waits() const noexcept;
+
   // drain_incoming: applies the requests other threads posted.
   void drain_incoming() {
     if (inbox_.pending()) apply_incoming();
@@ -214,6 +223,9 @@ class scheduler {
   }
   void switch_to_current();
   [[gnu::noinline]] void schedule_after_incoming();
+  // schedule_polling_io: schedule() once the thread has a reactor: due
+  // timers and ready descriptors first (core/io.cpp).
+  [[gnu::noinline]] void schedule_polling_io();
   [[noreturn, gnu::cold, gnu::noinline]] void fail_switch();
   void apply_incoming();
   [[gnu::noinline]] void release_all_pending() noexcept;
@@ -263,6 +275,9 @@ class scheduler {
   bool preferred_hand_off_ = false;  // this switch is a channel's choice
   bool dying_ = false;
   thread_tasklets tasklets_;
+  // §10: null until the thread first waits on time or I/O; schedule()
+  // tests it, and nothing else on a hot path does.
+  std::unique_ptr<reactor> io_;
 };
 
 // park: the case where another tasklet is runnable, no hook runs and no

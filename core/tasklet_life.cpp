@@ -168,12 +168,15 @@ void scheduler::end_tasklet(tasklet_impl& t, std::exception_ptr uncaught) {
     cancel_wait(watchdog);
     if (!watchdog.in_ring) ring_.append(watchdog);
     ring_.set_current(&watchdog);
-  } else if (ring_.count() == 0 && watchdog.is_blocked() && could_be_woken()) {
-    // Another thread may still wake the blocked watchdog (or main): the
-    // ending tasklet's thread sleeps until something can run here. A
-    // watchdog inside run(threadblock) that is not blocked is woken at
-    // once: threadblock applies only where a blocking operation leaves
-    // nothing runnable, not where a tasklet ends (API.md §8).
+  } else if (ring_.count() == 0 &&
+             ((watchdog.is_blocked() && could_be_woken()) ||
+              (io_ != nullptr && io_waits()))) {
+    // Another thread may still wake the blocked watchdog (or main), or a
+    // tasklet waits on time or I/O (§10): the ending tasklet's thread
+    // sleeps until something can run here. A watchdog inside
+    // run(threadblock) that is not blocked is woken at once: threadblock
+    // applies only where a blocking operation leaves nothing runnable, not
+    // where a tasklet ends (API.md §8).
     idle_until(0);
   }
   if (ring_.count() == 0) {

@@ -30,7 +30,8 @@ struct tasklet_impl;
 struct wait_site;
 
 // wait_kind: what a parked tasklet waits for (for diagnostics and dumps).
-enum class wait_kind : std::uint8_t { channel };
+// (time and descriptor: API.md §10, core/reactor.hpp)
+enum class wait_kind : std::uint8_t { channel, time, descriptor };
 
 // wait_place: where a waiter was in its site: right after `after` (first
 // if null), with code `how`.

@@ -17,6 +17,7 @@
 #ifndef SLP_CHANNEL_HPP
 #define SLP_CHANNEL_HPP
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -119,6 +120,24 @@ class channel : public channel_ref {
       detail::channel_receive(*state_, detail::value_ops_for<T>::ops, &out);
       return std::move(*out);
     }
+  }
+
+  // receive_for: receive() that gives up after `timeout` (API.md §10):
+  // std::nullopt, and the caller has left the channel's queue (the balance
+  // is back where it was). The thread's other tasklets run meanwhile.
+  std::optional<T> receive_for(std::chrono::nanoseconds timeout) {
+    std::optional<T> out;
+    if constexpr (detail::value_ops_for<T>::plain) {
+      T value;  // written unless it throws or times out
+      if (detail::channel_receive_for(*state_, detail::value_ops_for<T>::ops,
+                                      &value, timeout)) {
+        out.emplace(value);
+      }
+    } else if (!detail::channel_receive_for(
+                   *state_, detail::value_ops_for<T>::ops, &out, timeout)) {
+      out.reset();
+    }
+    return out;
   }
 
   // send_exception: the receiver throws `e` instead of getting a value.

@@ -366,6 +366,33 @@ SLP_C_API int slp_set_schedule_callback(slp_schedule_callback fn, void* user);
 SLP_C_API int slp_set_schedule_fasthook(slp_schedule_fasthook fn, void* user);
 SLP_C_API int slp_set_error_handler(slp_error_handler fn, void* user);
 
+/* ---- time and I/O (API.md §10) ---------------------------------------- */
+
+/* The calling tasklet waits without blocking its thread: the thread's
+ * other tasklets run meanwhile. Deadlines use CLOCK_MONOTONIC
+ * (std::chrono::steady_clock). */
+#define SLP_WAIT_READ 1  /* slp_wait_fd: readable, hung up or in error */
+#define SLP_WAIT_WRITE 2 /* slp_wait_fd: writable, hung up or in error */
+/* slp_sleep_for: waits at least `ns` nanoseconds, then is runnable at the
+ * tail; ns <= 0 is slp_schedule(0). 0, or -1 (SLP_E_BLOCK_TRAP,
+ * SLP_E_SWITCH_TRAP, SLP_E_ERROR inside a hook, SLP_E_KILLED). */
+SLP_C_API int slp_sleep_for(long long ns);
+/* slp_wait_fd: waits until `fd` is ready for `events` (SLP_WAIT_READ or
+ * SLP_WAIT_WRITE), at most `timeout_ns` (< 0: no limit). 1 ready, 0 timed
+ * out, -1 failure (SLP_E_ERROR naming the descriptor and the errno text
+ * for one epoll cannot watch, or a second waiter of this thread in the
+ * same direction; the kinds of slp_sleep_for), with nothing changed. */
+SLP_C_API int slp_wait_fd(int fd, int events, long long timeout_ns);
+/* slp_close_fd: wakes this thread's waiters on `fd` (their slp_wait_fd
+ * returns 1), stops watching it and closes it. 0, or -1 (SLP_E_ERROR: not
+ * open). */
+SLP_C_API int slp_close_fd(int fd);
+/* slp_channel_receive_for: slp_channel_receive that gives up after
+ * `timeout_ns`: 0 received (into *value if value is not NULL), 1 timed out
+ * (the caller has left the channel's queue), -1 failure. */
+SLP_C_API int slp_channel_receive_for(slp_channel* ch, void** value,
+                                      long long timeout_ns);
+
 /* ---- calling from "outside" ----------------------------------------- */
 
 /* slp_has_main: 1 if the calling thread already has its scheduler and main

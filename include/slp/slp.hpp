@@ -13,6 +13,7 @@
 #include "slp/debug.hpp"
 #include "slp/errors.hpp"
 #include "slp/hooks.hpp"
+#include "slp/io.hpp"
 #include "slp/scheduler.hpp"
 #include "slp/tasklet.hpp"
 #include "slp/thread.hpp"

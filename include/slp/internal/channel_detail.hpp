@@ -5,6 +5,7 @@
 #ifndef SLP_INTERNAL_CHANNEL_DETAIL_HPP
 #define SLP_INTERNAL_CHANNEL_DETAIL_HPP
 
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <exception>
@@ -115,6 +116,10 @@ void channel_send(core::channel_state& ch, const value_ops& ops, void* value,
     SLP_SWITCH_ENTRY(channel_send);
 void channel_receive(core::channel_state& ch, const value_ops& ops, void* out)
     SLP_SWITCH_ENTRY(channel_receive);
+// channel_receive_for: channel_receive() that gives up at `timeout`:
+// false then, with the caller out of the queue (core/io.cpp, API.md §10).
+bool channel_receive_for(core::channel_state& ch, const value_ops& ops,
+                         void* out, std::chrono::nanoseconds timeout);
 core::channel_state* channel_new();
 core::channel_state* channel_add_ref(core::channel_state* ch) noexcept;
 void channel_release(core::channel_state* ch) noexcept;

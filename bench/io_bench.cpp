@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The costs of time and I/O (API.md §10), each with its baseline in the
 // same binary:
 // * a timer set and cancelled (slp's heap, with 0 or 10,000 other timers
@@ -21,8 +22,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <cstddef>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
@@ -77,7 +78,8 @@ void BM_MultimapSetCancel(benchmark::State& state) {
   std::multimap<clock_type::time_point, core::timer_node*> timers;
   std::vector<core::timer_node> pending(others);
   const auto deadlines = filler_deadlines(others);
-  for (std::size_t i = 0; i < others; ++i) timers.emplace(deadlines[i], &pending[i]);
+  for (std::size_t i = 0; i < others; ++i)
+    timers.emplace(deadlines[i], &pending[i]);
   core::timer_node mine;
   auto at = clock_type::now() + std::chrono::milliseconds(500);
   for (auto _ : state) {
@@ -96,7 +98,8 @@ enum class io_use { never, reactor_idle, one_sleeper };
 void BM_SchedulePingPongIo(benchmark::State& state) {
   const auto use = static_cast<io_use>(state.range(0));
   in_fresh_thread(state, bench_config(2), [&] {
-    if (use != io_use::never) sleep_for(std::chrono::nanoseconds(1));  // makes the reactor
+    if (use != io_use::never)
+      sleep_for(std::chrono::nanoseconds(1));  // makes the reactor
     tasklet sleeper;
     if (use == io_use::one_sleeper) {
       sleeper = tasklet{[] { sleep_for(std::chrono::hours(1)); }};
@@ -129,8 +132,8 @@ void report_lateness(benchmark::State& state, Sleep&& sleep) {
     const auto start = clock_type::now();
     sleep(d);
     late.push_back(static_cast<double>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            clock_type::now() - start - d)
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() -
+                                                             start - d)
             .count()));
   }
   std::sort(late.begin(), late.end());
@@ -190,7 +193,8 @@ void BM_WakePipeWaiters(benchmark::State& state) {
       slp::close(fds[static_cast<std::size_t>(2 * i)]);  // wakes its tasklet
     }
     run();
-    for (int i = 0; i < waiters; ++i) ::close(fds[static_cast<std::size_t>(2 * i + 1)]);
+    for (int i = 0; i < waiters; ++i)
+      ::close(fds[static_cast<std::size_t>(2 * i + 1)]);
   });
   count_per(state, "per_wake", 1);
 }

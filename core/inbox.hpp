@@ -50,8 +50,7 @@ class inbox {
   // sleeps, once `check` (if any) has allowed it. False, with nothing
   // posted and `check` not called, if that thread has ended.
   static bool post(tasklet_impl& t, request::kind_t kind,
-                   std::exception_ptr e = nullptr,
-                   const vet* check = nullptr);
+                   std::exception_ptr e = nullptr, const vet* check = nullptr);
   // pending: a request waits.
   [[nodiscard]] bool pending() const noexcept {
     return has_incoming_.load(std::memory_order_acquire);

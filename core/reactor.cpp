@@ -43,8 +43,7 @@ bool cancel_io_wait(wait_site& site, tasklet_impl& t,
 void put_back_io_wait(wait_site& site, tasklet_impl& t,
                       wait_place was) noexcept {
   t.waiting_on.store(&site, std::memory_order_relaxed);
-  t.blocked.store(static_cast<std::int8_t>(was.how),
-                  std::memory_order_relaxed);
+  t.blocked.store(static_cast<std::int8_t>(was.how), std::memory_order_relaxed);
 }
 
 std::uint32_t epoll_events(std::uint8_t which) noexcept {
@@ -55,16 +54,16 @@ std::uint32_t epoll_events(std::uint8_t which) noexcept {
 }
 
 [[noreturn]] void fail_to_create(const char* what) {
-  throw error(std::string("slp: cannot create the thread's reactor (") +
-              what + "): " + std::strerror(errno));
+  throw error(std::string("slp: cannot create the thread's reactor (") + what +
+              "): " + std::strerror(errno));
 }
 
 }  // namespace
 
 const wait_site_ops io_wait_ops{wait_kind::time, &cancel_io_wait,
                                 &put_back_io_wait};
-const wait_site_ops io_descriptor_wait_ops{
-    wait_kind::descriptor, &cancel_io_wait, &put_back_io_wait};
+const wait_site_ops io_descriptor_wait_ops{wait_kind::descriptor,
+                                           &cancel_io_wait, &put_back_io_wait};
 
 // --- creation ---
 
@@ -180,15 +179,16 @@ bool reactor::arm(int fd, descriptor& d, std::uint32_t want) noexcept {
 void reactor::watch(io_wait& w, int fd, std::uint8_t events,
                     const char* operation) {
   const auto refuse = [&](const std::string& why) {
-    throw error(std::string(operation) + ": descriptor " +
-                std::to_string(fd) + " " + why);
+    throw error(std::string(operation) + ": descriptor " + std::to_string(fd) +
+                " " + why);
   };
   if (fd < 0) {
     refuse(std::string("cannot be watched: ") + std::strerror(EBADF));
   }
   if (fd == epoll_fd_ || fd == wake_fd_) {
-    refuse("cannot be watched: it is this thread's own reactor (closed and "
-           "reused?)");
+    refuse(
+        "cannot be watched: it is this thread's own reactor (closed and "
+        "reused?)");
   }
   const auto index = static_cast<std::size_t>(fd);
   if (index >= descriptors_.size()) descriptors_.resize(index + 1);
@@ -245,10 +245,10 @@ void reactor::ready(int fd, std::uint32_t revents) noexcept {
   descriptor& d = descriptors_[index];
   d.armed = 0;  // a one-shot watch is disarmed once reported
   const bool failed = (revents & (EPOLLERR | EPOLLHUP)) != 0;
-  io_wait* r = d.reader != nullptr &&
-                       (failed || (revents & (EPOLLIN | EPOLLRDHUP)) != 0)
-                   ? d.reader
-                   : nullptr;
+  io_wait* r =
+      d.reader != nullptr && (failed || (revents & (EPOLLIN | EPOLLRDHUP)) != 0)
+          ? d.reader
+          : nullptr;
   io_wait* w = d.writer != nullptr && (failed || (revents & EPOLLOUT) != 0)
                    ? d.writer
                    : nullptr;
@@ -256,9 +256,9 @@ void reactor::ready(int fd, std::uint32_t revents) noexcept {
   if (r != nullptr) wake_waiter(*r);
   if (w != nullptr) wake_waiter(*w);
   // A waiter for the other direction is still there: watch for it again.
-  const std::uint8_t left = static_cast<std::uint8_t>(
-      (d.reader != nullptr ? io_wait::readable : 0) |
-      (d.writer != nullptr ? io_wait::writable : 0));
+  const std::uint8_t left =
+      static_cast<std::uint8_t>((d.reader != nullptr ? io_wait::readable : 0) |
+                                (d.writer != nullptr ? io_wait::writable : 0));
   if (left != 0 && !arm(fd, d, epoll_events(left))) {
     if (d.reader != nullptr) wake_waiter(*d.reader);  // its read says why
     if (d.writer != nullptr) wake_waiter(*d.writer);
@@ -345,15 +345,16 @@ int wait_for(int epoll_fd, epoll_event* events, long long ns) noexcept {
   if (!no_pwait2.load(std::memory_order_relaxed)) {
     const timespec ts{static_cast<std::time_t>(ns / 1'000'000'000),
                       static_cast<long>(ns % 1'000'000'000)};
-    const int n = ::epoll_pwait2(epoll_fd, events, events_per_wait, &ts,
-                                 nullptr);
+    const int n =
+        ::epoll_pwait2(epoll_fd, events, events_per_wait, &ts, nullptr);
     if (n >= 0 || errno != ENOSYS) return n;
     no_pwait2.store(true, std::memory_order_relaxed);
   }
 #endif
   const long long ms = (ns + 999'999) / 1'000'000;
-  return ::epoll_wait(epoll_fd, events, events_per_wait,
-                      ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms));
+  return ::epoll_wait(
+      epoll_fd, events, events_per_wait,
+      ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms));
 }
 
 }  // namespace
@@ -368,12 +369,12 @@ void reactor::wait_events(const clock::time_point* deadline) noexcept {
     n = ::epoll_wait(epoll_fd_, events, events_per_wait, -1);
   } else {
     const auto left = *deadline - clock::now();
-    n = wait_for(epoll_fd_, events,
-                 left.count() <= 0
-                     ? 0
-                     : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           left)
-                           .count());
+    n = wait_for(
+        epoll_fd_, events,
+        left.count() <= 0
+            ? 0
+            : std::chrono::duration_cast<std::chrono::nanoseconds>(left)
+                  .count());
   }
   for (int i = 0; i < n; ++i) {
     if (events[i].data.u64 == wake_key) {

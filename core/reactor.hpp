@@ -69,11 +69,11 @@ struct io_wait : wait_site, timer_node {
   enum : std::uint8_t { readable = 1, writable = 2 };
   io_wait() noexcept : wait_site(io_wait_ops) {}
   tasklet_impl* waiter = nullptr;
-  reactor* home = nullptr;   // the reactor that lent it
-  int fd = -1;               // watched, or -1
-  std::uint8_t events = 0;   // readable or writable, while watched
-  bool timed_out = false;    // its timer went off
-  std::uint64_t began = 0;   // order among a descriptor's waiters
+  reactor* home = nullptr;  // the reactor that lent it
+  int fd = -1;              // watched, or -1
+  std::uint8_t events = 0;  // readable or writable, while watched
+  bool timed_out = false;   // its timer went off
+  std::uint64_t began = 0;  // order among a descriptor's waiters
   io_wait* next_free = nullptr;
 };
 

@@ -51,7 +51,8 @@ core::inbox::vet runnable_check(core::tasklet_impl& t, const char* operation) {
       throw error(message(operation, "You cannot run a blocked tasklet"));
     }
     if (!t.set_up) {
-      throw error(message(operation, "You cannot run an unbound(dead) tasklet"));
+      throw error(
+          message(operation, "You cannot run an unbound(dead) tasklet"));
     }
     return true;
   };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A TCP echo server: one tasklet per connection on non-blocking sockets,
 // slp::wait_readable / slp::wait_writable instead of blocking calls, an
 // idle timeout per connection (the wait's timeout), and a clean shutdown
@@ -14,19 +15,20 @@
 //   $ ./echo_server --self-test       # serves 20 clients of its own, then
 //   self-test: 20 clients, 2000 echoes, all equal; shut down cleanly
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cerrno>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <set>
 #include <slp/slp.hpp>
 #include <string>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
 
@@ -85,8 +87,8 @@ struct server {
 
   void accept_loop() {
     for (;;) {
-      const int fd = ::accept4(listener, nullptr, nullptr,
-                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd =
+          ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -119,7 +121,8 @@ struct server {
 };
 
 int listen_on(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -158,7 +161,8 @@ int self_test(server& s) {
       address.sin_family = AF_INET;
       address.sin_port = htons(static_cast<std::uint16_t>(port));
       address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&address),
+                    sizeof address) != 0) {
         slp::wait_writable(fd);  // EINPROGRESS: connected once writable
       }
       for (int r = 0; r < rounds; ++r) {
@@ -177,7 +181,10 @@ int self_test(server& s) {
             break;
           }
         }
-        if (got == line) ++echoes; else ++mismatches;
+        if (got == line)
+          ++echoes;
+        else
+          ++mismatches;
       }
       slp::close(fd);
       if (++finished == clients) ::raise(SIGINT);  // the last one stops it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Periodic work with slp::sleep_until: two tickers share one thread, each
 // keeping its own period without drift (the next deadline is the last one
 // plus the period, not "now" plus the period), while a third tasklet does

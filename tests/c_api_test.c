@@ -1565,7 +1565,7 @@ static void test_thread_start_and_join(void) {
     void* got = NULL;
     CHECK(t != NULL);
     CHECK_OK(slp_channel_receive(c, &got));
-    CHECK((intptr_t)got == 42);  /* 41 + slp_has_main() == 1 */
+    CHECK((intptr_t)got == 42); /* 41 + slp_has_main() == 1 */
     CHECK_OK(slp_thread_join(t));
     drop_channel(c);
   }

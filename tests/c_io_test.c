@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The C API of time and I/O (API.md §10, <slp/slp.h>), from C99:
 // slp_sleep_for and the order sleepers wake in, slp_wait_fd on a pipe
 // (ready, timed out, woken by slp_close_fd), slp_channel_receive_for
@@ -68,7 +69,7 @@ static void test_sleepers_wake_in_deadline_order(void) {
   start(sleep_then_log, "3c ");
   start(sleep_then_log, "1a ");
   start(sleep_then_log, "2b ");
-  start(sleep_then_log, "0z ");  /* 0: as slp_schedule() */
+  start(sleep_then_log, "0z "); /* 0: as slp_schedule() */
   run_all();
   CHECK(strcmp(trace_text, "0z 1a 2b 3c ") == 0);
   CHECK(now_ns() - began >= 120000000LL);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Time and I/O (API.md §10): sleep_for / sleep_until and the order in which
 // sleepers wake; wait_readable / wait_writable on pipes written by another
 // tasklet and by another thread, with and without a timeout; slp::close
@@ -10,12 +11,11 @@
 // Time is only ever asserted as a lower bound (nobody wakes early) or as
 // an order; the upper bounds (seconds) only stop a test that would hang.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -679,14 +679,14 @@ TEST_F(IoTest, SwitchTrapRefusesEveryWait) {
 TEST_F(IoTest, NoWaitInsideAHook) {
   hooks_reset reset;
   std::vector<std::string> messages;
-  set_schedule_callback([&](const std::optional<tasklet>&,
-                            const std::optional<tasklet>&) {
-    try {
-      sleep_for(1ms);
-    } catch (const error& e) {
-      messages.push_back(e.what());
-    }
-  });
+  set_schedule_callback(
+      [&](const std::optional<tasklet>&, const std::optional<tasklet>&) {
+        try {
+          sleep_for(1ms);
+        } catch (const error& e) {
+          messages.push_back(e.what());
+        }
+      });
   tasklet{[] {}}();
   run();
   set_schedule_callback(nullptr);
@@ -733,9 +733,7 @@ TEST_F(IoTest, AReadyDescriptorIsNotStarvedBySchedule) {
   a_pipe p;
   bool woke = false;
   bool guard_hit = false;
-  tasklet{[&] {
-    woke = wait_readable(p.read_end);
-  }}();
+  tasklet{[&] { woke = wait_readable(p.read_end); }}();
   tasklet{[&] {
     p.put('s');
     const auto give_up = clock_type::now() + 2s;
@@ -830,9 +828,8 @@ TEST_F(IoTest, SleepersSurviveASignalStorm) {
       order.push_back(i);
     }}();
   }
-  tasklet{[&] {
-    read_ok = wait_readable(p.read_end, 5s) && p.take() == 'w';
-  }}();
+  tasklet{
+      [&] { read_ok = wait_readable(p.read_end, 5s) && p.take() == 'w'; }}();
   tasklet{[&] {
     gate.receive();
     sleep_until(base + 45ms);

@@ -586,13 +586,15 @@ TEST_F(ThreadTest, RemoteRequestsRaiseTheOwningThreadsErrorsInTheCaller) {
                    "slp::tasklet::run: You cannot run a blocked tasklet");
     expect_message([&] { blocked->insert(); },
                    "slp::tasklet::insert: You cannot run a blocked tasklet");
-    expect_message([&] { blocked->remove(); },
-                   "slp::tasklet::remove: You cannot remove a blocked tasklet.");
+    expect_message(
+        [&] { blocked->remove(); },
+        "slp::tasklet::remove: You cannot remove a blocked tasklet.");
     expect_message(
         [&] { finished->insert(); },
         "slp::tasklet::insert: You cannot run an unbound(dead) tasklet");
-    expect_message([&] { finished->run(); },
-                   "slp::tasklet::run: You cannot run an unbound(dead) tasklet");
+    expect_message(
+        [&] { finished->run(); },
+        "slp::tasklet::run: You cannot run an unbound(dead) tasklet");
     expect_message(
         [&] { bound_only->insert(); },
         "slp::tasklet::insert: You cannot run an unbound(dead) tasklet");
@@ -621,8 +623,7 @@ TEST_F(ThreadTest, RemoteRequestsRaiseTheOwningThreadsErrorsInTheCaller) {
     step.reach(4);
   }
   EXPECT_EQ(log, (trace{"blocked", "finished dead", "bound not alive",
-                        "run count 1", "main current", "balance -1",
-                        "got 5"}));
+                        "run count 1", "main current", "balance -1", "got 5"}));
 }
 
 // --- remote kill and throw (API.md §2.3, §8) ---
@@ -1619,7 +1620,7 @@ TEST_F(ThreadTest, SB_2_2_SetupOfARemoteBoundTaskletRunsItInItsThread) {
   steps step;
   std::optional<tasklet> first, second;
   std::thread::id worker_id;
-  trace log;  // written by the worker's tasklets only
+  trace log;        // written by the worker's tasklets only
   (void)current();  // main counts as a thread that could wake the worker
   {
     worker_thread worker([&] {
@@ -1707,8 +1708,8 @@ TEST_F(ThreadTest, SB_2_7_BindOfATaskletWhoseThreadHasEnded) {
     EXPECT_FALSE(t->alive());
     t->unbind();
     t->bind([&log, name, here] {
-      log.push_back(name + (std::this_thread::get_id() == here ? " here"
-                                                                : " elsewhere"));
+      log.push_back(
+          name + (std::this_thread::get_id() == here ? " here" : " elsewhere"));
     });
     EXPECT_FALSE(t->alive());
     EXPECT_TRUE(t->restorable());
@@ -1733,11 +1734,10 @@ TEST_F(ThreadTest, AReceiverThatStartsAnSlpThreadAndBlocksSleeps) {
   for (int round = 0; round < 200; ++round) {
     channel<int> c;
     bool had_scheduler = false;
-    slp::thread producer(
-        [c, round, &had_scheduler]() mutable {
-          had_scheduler = has_scheduler();
-          c.send(round);
-        });
+    slp::thread producer([c, round, &had_scheduler]() mutable {
+      had_scheduler = has_scheduler();
+      c.send(round);
+    });
     ASSERT_EQ(c.receive(), round);
     producer.join();
     ASSERT_TRUE(had_scheduler) << "round " << round;

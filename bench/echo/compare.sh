@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The echo benchmark with real peers: slp's examples/echo_server, the same
 # server with Boost.Asio (one single-threaded io_context) and with Go's net
 # package (GOMAXPROCS=1), each pinned to CPU 0, under bench/echo/echo_load

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The echo benchmark's Go baseline (bench/echo/compare.sh): the same server
 // with Go's net package, a goroutine per connection; run with
 // GOMAXPROCS=1.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The echo benchmark's load generator (bench/echo/compare.sh): `c`
 // connections to 127.0.0.1:PORT, each sending a 64-byte message and waiting
 // for its echo before the next (one request in flight per connection), for
@@ -43,7 +44,8 @@ int connect_to(int port) {
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) ==
+        0) {
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       ::fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < conns.size(); ++i) {
     conns[i].fd = connect_to(port);
     if (conns[i].fd < 0) {
-      std::fprintf(stderr, "echo_load: connect %zu: %s\n", i, std::strerror(errno));
+      std::fprintf(stderr, "echo_load: connect %zu: %s\n", i,
+                   std::strerror(errno));
       return 1;
     }
     epoll_event ev{};
@@ -89,7 +92,9 @@ int main(int argc, char** argv) {
                                std::chrono::duration<double>(seconds));
   for (connection& c : conns) {  // the first request of each
     c.began = clock_type::now();
-    if (::send(c.fd, payload, message, MSG_NOSIGNAL) != static_cast<ssize_t>(message)) return 1;
+    if (::send(c.fd, payload, message, MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(message))
+      return 1;
   }
   epoll_event events[256];
   bool running = true;
@@ -111,19 +116,27 @@ int main(int argc, char** argv) {
       c.received -= message;
       ++requests;
       const auto t = clock_type::now();
-      latencies.push_back(std::chrono::duration<double, std::micro>(t - c.began).count());
+      latencies.push_back(
+          std::chrono::duration<double, std::micro>(t - c.began).count());
       if (!running) continue;
       c.began = t;
-      if (::send(c.fd, payload, message, MSG_NOSIGNAL) != static_cast<ssize_t>(message)) return 1;
+      if (::send(c.fd, payload, message, MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(message))
+        return 1;
     }
   }
-  const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  const double elapsed =
+      std::chrono::duration<double>(clock_type::now() - start).count();
   std::sort(latencies.begin(), latencies.end());
   const auto at = [&](double q) {
-    return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];
+    return latencies.empty()
+               ? 0.0
+               : latencies[static_cast<std::size_t>(
+                     q * static_cast<double>(latencies.size() - 1))];
   };
-  std::printf("connections=%d requests=%ld rps=%.0f p50_us=%.1f p99_us=%.1f\n", count,
-              requests, static_cast<double>(requests) / elapsed, at(0.50), at(0.99));
+  std::printf("connections=%d requests=%ld rps=%.0f p50_us=%.1f p99_us=%.1f\n",
+              count, requests, static_cast<double>(requests) / elapsed,
+              at(0.50), at(0.99));
   for (connection& c : conns) ::close(c.fd);
   ::close(ep);
   return 0;

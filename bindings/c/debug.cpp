@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The C API of API.md §11 (<slp/slp.h>): slp_tasklet_backtrace and
 // slp_dump_tasklets, over tasklet::backtrace() and slp::dump_tasklets().
+#include "slp/debug.hpp"
+
 #include <cstddef>
 #include <cstdio>
 #include <sstream>
@@ -9,7 +11,6 @@
 
 #include "errors.hpp"
 #include "registry.hpp"
-#include "slp/debug.hpp"
 #include "slp/slp.h"
 #include "slp/tasklet.hpp"
 

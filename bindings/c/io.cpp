@@ -2,6 +2,8 @@
 // The C API of time and I/O (API.md §10, <slp/slp.h>): slp_sleep_for,
 // slp_wait_fd, slp_close_fd and slp_channel_receive_for, over
 // <slp/io.hpp> and channel<T>::receive_for().
+#include "slp/io.hpp"
+
 #include <chrono>
 #include <optional>
 
@@ -9,7 +11,6 @@
 #include "errors.hpp"
 #include "registry.hpp"
 #include "slp/channel.hpp"
-#include "slp/io.hpp"
 #include "slp/slp.h"
 
 using slp::c_binding::check_not_killed;

@@ -35,10 +35,10 @@ void sleep_until(std::chrono::steady_clock::time_point t);
 // (not open, a regular file) or when another tasklet of this thread
 // already waits for the same; block_trap_error, switch_trap_error and a
 // hook as for a channel operation.
-bool wait_readable(int fd,
-                   std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
-bool wait_writable(int fd,
-                   std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
+bool wait_readable(
+    int fd, std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
+bool wait_writable(
+    int fd, std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
 
 // close: wakes every tasklet of this thread waiting on `fd` (their wait
 // returns true; their next read or write fails with EBADF), stops watching

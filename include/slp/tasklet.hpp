@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "slp/debug.hpp"
-
 #include "slp/internal/tasklet_detail.hpp"
 
 namespace slp {

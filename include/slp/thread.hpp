@@ -54,14 +54,13 @@ class thread {
   // thread(fn, args...): runs fn(args...) (decayed copies, as std::thread)
   // in a new thread whose scheduler already exists when this returns. An
   // exception that escapes fn ends the process, as with std::thread.
-  template <class F, class... A,
-            class = std::enable_if_t<
-                !std::is_same<std::decay_t<F>, thread>::value>>
+  template <
+      class F, class... A,
+      class = std::enable_if_t<!std::is_same<std::decay_t<F>, thread>::value>>
   explicit thread(F&& fn, A&&... args) {
     detail::thread_start start;
     thread_ = std::thread(
-        [](detail::thread_start* s, std::decay_t<F> f,
-           std::decay_t<A>... a) {
+        [](detail::thread_start* s, std::decay_t<F> f, std::decay_t<A>... a) {
           if (!s->started()) return;
           std::invoke(std::move(f), std::move(a)...);
         },

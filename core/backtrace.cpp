@@ -36,7 +36,7 @@
 
 #if defined(SLP_WITH_UNWIND)
 #if defined(__riscv)
-#error "SLP_WITH_UNWIND: no riscv64 register map for libunwind yet; configure with -DSLP_WITH_UNWIND=OFF"
+#error "no riscv64 register map for libunwind: use -DSLP_WITH_UNWIND=OFF"
 #endif
 #include <libunwind.h>
 #endif
@@ -204,17 +204,16 @@ bool suspended_regs(const stack_view& v, word sp, start_regs* r) noexcept {
         [lr] "i"(offsetof(start_regs, lr)), [x] "i"(offsetof(start_regs, x)) \
       : "x9", "memory")
 #elif defined(__riscv) && __riscv_xlen == 64
-#define CAPTURE_HERE(r)                                \
-  asm volatile(                                        \
-      "lla t0, 1f\n\t"                                 \
-      "sd t0, %c[pc](%0)\n\t"                          \
-      "sd sp, %c[sp](%0)\n\t"                          \
-      "sd s0, %c[fp](%0)\n"                            \
-      "1:"                                             \
-      :                                                \
-      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)), \
-        [sp] "i"(offsetof(start_regs, sp)),            \
-        [fp] "i"(offsetof(start_regs, fp))             \
+#define CAPTURE_HERE(r)                                                        \
+  asm volatile(                                                                \
+      "lla t0, 1f\n\t"                                                         \
+      "sd t0, %c[pc](%0)\n\t"                                                  \
+      "sd sp, %c[sp](%0)\n\t"                                                  \
+      "sd s0, %c[fp](%0)\n"                                                    \
+      "1:"                                                                     \
+      :                                                                        \
+      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)),                         \
+        [sp] "i"(offsetof(start_regs, sp)), [fp] "i"(offsetof(start_regs, fp)) \
       : "t0", "memory")
 #endif
 

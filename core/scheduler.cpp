@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "arch/shadow_stack.h"
 #include "core/debug.hpp"
 #include "slp/errors.hpp"
 
@@ -49,6 +50,12 @@ __thread scheduler* this_thread_scheduler
 // --- creation and the end of the thread ---
 
 scheduler& scheduler::create_for_this_thread() {
+  if (slp_shadow_stack_enabled() != 0) {
+    throw error(
+        "slp: this process runs with hardware shadow stacks (x86-64 SHSTK), "
+        "which stack slicing cannot keep consistent; run it without them, "
+        "e.g. with GLIBC_TUNABLES=glibc.cpu.x86_shstk=off");
+  }
   holder.instance = new scheduler();  // sets this_thread_scheduler first
   return *holder.instance;
 }

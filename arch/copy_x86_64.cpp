@@ -16,9 +16,8 @@ const int slp_has_avx2 = [] {
   return __builtin_cpu_supports("avx2") != 0 ? 1 : 0;
 }();
 
-__attribute__((target("avx2"))) void slp_copy_by_vectors(void* to,
-                                                         const void* from,
-                                                         std::size_t size) {
+__attribute__((target("avx2"), nothrow)) void slp_copy_by_vectors(
+    void* to, const void* from, std::size_t size) {
   auto* out = static_cast<unsigned char*>(to);
   const auto* in = static_cast<const unsigned char*>(from);
   std::size_t i = 0;

@@ -17,17 +17,17 @@ void runnables::undo() noexcept {
   while (n > 0) {
     const entry& e = journal_[--n];
     switch (e.kind) {
-      case entry::linked:
+      case entry::link:
         remove(*e.tasklet);
         break;
-      case entry::unlinked:
+      case entry::unlink:
         insert_after(*e.tasklet, e.after);
         if (e.was_current) current_ = e.tasklet;
         break;
-      case entry::parked:
+      case entry::park:
         e.site->ops->cancel(*e.site, *e.tasklet, nullptr);
         break;
-      case entry::woken:
+      case entry::wake:
         e.site->ops->put_back(*e.site, *e.tasklet, e.place);
         break;
     }

@@ -58,12 +58,12 @@ class runnables {
 
  private:
   struct entry {
-    enum kind_t { linked, unlinked, parked, woken } kind;
+    enum kind_t { link, unlink, park, wake } kind;
     tasklet_impl* tasklet;
-    tasklet_impl* after;  // unlinked: the predecessor it had
-    bool was_current;     // unlinked
-    wait_site* site;      // parked, woken
-    wait_place place;     // woken
+    tasklet_impl* after;  // unlink: the predecessor it had
+    bool was_current;     // unlink
+    wait_site* site;      // park, wake
+    wait_place place;     // wake
   };
   // The longest operation journals a handful of changes.
   static constexpr std::size_t capacity = 6;
@@ -100,14 +100,14 @@ class runnables::transaction {
 
   void append(tasklet_impl& t) noexcept {
     ring_.append(t);
-    ring_.record(entry::linked, t);
+    ring_.record(entry::link, t);
   }
   void insert_next(tasklet_impl& t) noexcept {
     ring_.insert_next(t);
-    ring_.record(entry::linked, t);
+    ring_.record(entry::link, t);
   }
   void remove(tasklet_impl& t) noexcept {
-    if (entry* e = ring_.record(entry::unlinked, t)) {
+    if (entry* e = ring_.record(entry::unlink, t)) {
       e->after = t.next == &t ? nullptr : t.prev;
       e->was_current = ring_.current_ == &t;
     }
@@ -116,10 +116,10 @@ class runnables::transaction {
   // parked / woken: the site's code has queued `t` at `site`, or taken it
   // out from where it `was`.
   void parked(tasklet_impl& t, wait_site& site) noexcept {
-    if (entry* e = ring_.record(entry::parked, t)) e->site = &site;
+    if (entry* e = ring_.record(entry::park, t)) e->site = &site;
   }
   void woken(tasklet_impl& t, wait_site& site, wait_place was) noexcept {
-    if (entry* e = ring_.record(entry::woken, t)) {
+    if (entry* e = ring_.record(entry::wake, t)) {
       e->site = &site;
       e->place = was;
     }

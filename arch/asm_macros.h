@@ -40,11 +40,19 @@
  * with `bti c`, and the saved return address is signed with PAC. */
 #define SLP_GNU_PROPERTY_TYPE 0xc0000000
 #define SLP_GNU_PROPERTY_BITS 0x3
+#elif defined(__riscv) && __riscv_xlen == 64
+/* rv64gc has no landing pads, and nothing here is claimed: the Zicfilp
+ * `lpad` is not used, and a Zicfiss shadow stack cannot follow stack
+ * slices that are copied to the heap and back. No property, no note. */
+#define SLP_LANDING_PAD
+#define SLP_GNU_PROPERTY_NOTE
 #else
 #error "asm_macros.h: no landing pad or GNU property for this architecture (arch/PORTING.md)"
 #endif
 
-/* The .note.gnu.property section: 4-byte name "GNU", one property. */
+/* The .note.gnu.property section: 4-byte name "GNU", one property (none
+ * where the target claims nothing). */
+#if !defined(SLP_GNU_PROPERTY_NOTE)
 #define SLP_GNU_PROPERTY_NOTE                                     \
   .pushsection .note.gnu.property, "a";                           \
   .p2align 3;                                                     \
@@ -57,6 +65,7 @@
   .long SLP_GNU_PROPERTY_BITS;      /* feature bits           */  \
   .p2align 3;                                                     \
   .popsection
+#endif
 
 /* The stack is never executable. */
 #define SLP_NOTE_GNU_STACK .section .note.GNU-stack, "", %progbits

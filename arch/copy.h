@@ -36,7 +36,7 @@ extern const int slp_has_avx2 __attribute__((visibility("hidden")));
    rest with memcpy. Only when slp_has_avx2. Never throws. */
 void slp_copy_by_vectors(void *to, const void *from, size_t size)
     __attribute__((nothrow, visibility("hidden")));
-#elif !defined(__aarch64__)
+#elif !defined(__aarch64__) && !(defined(__riscv) && __riscv_xlen == 64)
 #error "copy.h: say how this architecture copies stack slices (arch/PORTING.md)"
 #endif
 

@@ -17,6 +17,11 @@ static inline void slp_cpu_relax(void) {
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
   __asm__ __volatile__("yield");
+#elif defined(__riscv) && __riscv_xlen == 64
+  /* Zihintpause `pause`, spelled as the fence hint it is (FENCE with
+     pred=W, succ=0) for assemblers without the extension; a no-op on
+     cores without it. */
+  __asm__ __volatile__(".insn i 0x0f, 0, x0, x0, 0x010");
 #else
 #error "cpu.h: no spin-wait hint for this architecture (arch/PORTING.md)"
 #endif

@@ -63,6 +63,39 @@ static_assert(offsetof(slp_frame, padding) == SLP_FRAME_PADDING);
 // Every field is stored and loaded in pairs by stp/ldp, whose offset is a
 // multiple of 8 up to 504, from a 16-byte-aligned sp.
 static_assert(SLP_FRAME_PADDING <= 504 && SLP_FRAME_X19 % 16 == 0);
+#elif defined(__riscv) && __riscv_xlen == 64
+static_assert(offsetof(slp_frame, s0) == SLP_FRAME_S0);
+static_assert(offsetof(slp_frame, s1) == SLP_FRAME_S1);
+static_assert(offsetof(slp_frame, s2) == SLP_FRAME_S2);
+static_assert(offsetof(slp_frame, s3) == SLP_FRAME_S3);
+static_assert(offsetof(slp_frame, s4) == SLP_FRAME_S4);
+static_assert(offsetof(slp_frame, s5) == SLP_FRAME_S5);
+static_assert(offsetof(slp_frame, s6) == SLP_FRAME_S6);
+static_assert(offsetof(slp_frame, s7) == SLP_FRAME_S7);
+static_assert(offsetof(slp_frame, s8) == SLP_FRAME_S8);
+static_assert(offsetof(slp_frame, s9) == SLP_FRAME_S9);
+static_assert(offsetof(slp_frame, s10) == SLP_FRAME_S10);
+static_assert(offsetof(slp_frame, s11) == SLP_FRAME_S11);
+static_assert(offsetof(slp_frame, ra) == SLP_FRAME_RA);
+static_assert(offsetof(slp_frame, fs0) == SLP_FRAME_FS0);
+static_assert(offsetof(slp_frame, fs1) == SLP_FRAME_FS1);
+static_assert(offsetof(slp_frame, fs2) == SLP_FRAME_FS2);
+static_assert(offsetof(slp_frame, fs3) == SLP_FRAME_FS3);
+static_assert(offsetof(slp_frame, fs4) == SLP_FRAME_FS4);
+static_assert(offsetof(slp_frame, fs5) == SLP_FRAME_FS5);
+static_assert(offsetof(slp_frame, fs6) == SLP_FRAME_FS6);
+static_assert(offsetof(slp_frame, fs7) == SLP_FRAME_FS7);
+static_assert(offsetof(slp_frame, fs8) == SLP_FRAME_FS8);
+static_assert(offsetof(slp_frame, fs9) == SLP_FRAME_FS9);
+static_assert(offsetof(slp_frame, fs10) == SLP_FRAME_FS10);
+static_assert(offsetof(slp_frame, fs11) == SLP_FRAME_FS11);
+static_assert(offsetof(slp_frame, frm) == SLP_FRAME_FRM);
+// Every slot is stored and loaded alone by sd/fsd and ld/fld, whose
+// signed 12-bit offset reaches 2047; they are 8-byte aligned from a
+// 16-byte-aligned sp.
+static_assert(SLP_FRAME_FRM <= 2047 && SLP_FRAME_S0 % 8 == 0);
+// push_frame moves sp with one addi, whose immediate is as narrow.
+static_assert(SLP_FRAME_SIZE <= 2047);
 #else
 #error "no frame checks for this architecture: see arch/PORTING.md"
 #endif

@@ -81,6 +81,8 @@
 #include "frame_x86_64.h"
 #elif defined(__aarch64__)
 #include "frame_arm64.h"
+#elif defined(__riscv) && __riscv_xlen == 64
+#include "frame_riscv64.h"
 #else
 #error "slp: no switch for this architecture (see arch/PORTING.md)"
 #endif

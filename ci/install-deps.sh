@@ -8,6 +8,7 @@ set -euo pipefail
 case "${1:-test}" in
   test)  wanted=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev
                  libboost-context-dev libboost-fiber-dev g++-aarch64-linux-gnu
+                 g++-riscv64-linux-gnu
                  qemu-user valgrind clang-format clang libclang-rt-14-dev
                  pkgconf lintian libunwind-dev gdb python3) ;;
   bench) wanted=(cmake ninja-build g++ libunwind-dev libbenchmark-dev libboost-context-dev

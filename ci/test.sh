@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Builds slp and runs every test, one stage after another: the suites
 # natively (dev), under ASan + UBSan (asan) and ThreadSanitizer (tsan), for
-# AArch64 under qemu-aarch64 (aarch64-qemu, and with ASan aarch64-qemu-asan)
-# and under valgrind memcheck (valgrind); a libFuzzer smoke run (fuzz); a
+# AArch64 under qemu-aarch64 (aarch64-qemu, and with ASan aarch64-qemu-asan),
+# for riscv64 under qemu-riscv64 (riscv64-qemu) and under valgrind memcheck
+# (valgrind); a libFuzzer smoke run (fuzz); a
 # consumer for every way a user takes slp (install-consumer: find_package
 # from an install, add-subdirectory, fetchcontent, pkg-config, deb: the
 # Debian package); the suites again as the optimised release build
@@ -19,7 +20,7 @@ cd "$root"
 "$root/ci/install-deps.sh" test
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(dev asan tsan aarch64-qemu aarch64-qemu-asan valgrind fuzz
+[ ${#presets[@]} -eq 0 ] && presets=(dev asan tsan aarch64-qemu aarch64-qemu-asan riscv64-qemu valgrind fuzz
   install-consumer add-subdirectory fetchcontent pkg-config deb release bench-smoke format)
 jobs=$(nproc)
 passed=0

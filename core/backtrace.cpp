@@ -30,8 +30,14 @@
 #include "core/execution_stack.hpp"
 #include "core/scheduler.hpp"
 #include "core/tasklet_impl.hpp"
+#if defined(__riscv)
+#include "arch/switch.h"  // SLP_FRAME_*: where a riscv64 walk starts
+#endif
 
 #if defined(SLP_WITH_UNWIND)
+#if defined(__riscv)
+#error "no riscv64 register map for libunwind: use -DSLP_WITH_UNWIND=OFF"
+#endif
 #include <libunwind.h>
 #endif
 
@@ -47,7 +53,7 @@ using word = std::uintptr_t;
 struct start_regs {
   word pc = 0;
   word sp = 0;
-  word fp = 0;  // rbp / x29
+  word fp = 0;  // rbp / x29 / s0
 #if defined(__x86_64__)
   word rbx = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
 #elif defined(__aarch64__)
@@ -144,6 +150,10 @@ bool suspended_regs(const stack_view& v, word sp, start_regs* r) noexcept {
   r->lr = lr;
   r->pc = lr;
   return true;
+#elif defined(__riscv) && __riscv_xlen == 64
+  r->sp = sp + SLP_FRAME_SIZE;
+  return read_word(v, sp + SLP_FRAME_S0, &r->fp) &&
+         read_word(v, sp + SLP_FRAME_RA, &r->pc);
 #endif
 }
 
@@ -193,6 +203,18 @@ bool suspended_regs(const stack_view& v, word sp, start_regs* r) noexcept {
         [fp] "i"(offsetof(start_regs, fp)),                                  \
         [lr] "i"(offsetof(start_regs, lr)), [x] "i"(offsetof(start_regs, x)) \
       : "x9", "memory")
+#elif defined(__riscv) && __riscv_xlen == 64
+#define CAPTURE_HERE(r)                                                        \
+  asm volatile(                                                                \
+      "lla t0, 1f\n\t"                                                         \
+      "sd t0, %c[pc](%0)\n\t"                                                  \
+      "sd sp, %c[sp](%0)\n\t"                                                  \
+      "sd s0, %c[fp](%0)\n"                                                    \
+      "1:"                                                                     \
+      :                                                                        \
+      : "r"(&(r)), [pc] "i"(offsetof(start_regs, pc)),                         \
+        [sp] "i"(offsetof(start_regs, sp)), [fp] "i"(offsetof(start_regs, fp)) \
+      : "t0", "memory")
 #endif
 
 // walk_state: one walk: its view, its start, and where its frames go.
@@ -324,21 +346,31 @@ std::size_t walk(walk_state& w) noexcept {
 
 #else  // !SLP_WITH_UNWIND
 
-// walk: the frame-pointer chain, within the tasklet's frames: a frame
-// record is [previous frame pointer, return address] at the frame pointer
-// on both architectures. The first frame's return address is the start's
-// program counter.
+// record_below_fp: where a frame record, [previous frame pointer, return
+// address], lies relative to the frame pointer: at it on x86-64 and
+// AArch64, just below it on riscv64 (whose frame pointer is the frame's
+// canonical frame address).
+#if defined(__riscv)
+constexpr word record_below_fp = 2 * sizeof(word);
+#else
+constexpr word record_below_fp = 0;
+#endif
+
+// walk: the frame-pointer chain, within the tasklet's frames. The first
+// frame's return address is the start's program counter.
 std::size_t walk(walk_state& w) noexcept {
   if (w.max == 0) return 0;
   std::size_t n = 0;
   if (!keep(w, n, w.regs.pc)) return n;
   word fp = w.regs.fp;
   for (std::size_t steps = 0; steps < w.max + 256; ++steps) {
-    if (fp < w.view.lo || fp >= w.view.hi || w.view.hi - fp < 16) break;
+    if (fp < w.view.lo + record_below_fp) break;
+    const word record = fp - record_below_fp;
+    if (record >= w.view.hi || w.view.hi - record < 16) break;
     word previous = 0;
     word ret = 0;
-    if (!read_word(w.view, fp, &previous) ||
-        !read_word(w.view, fp + sizeof(word), &ret) || ret == 0) {
+    if (!read_word(w.view, record, &previous) ||
+        !read_word(w.view, record + sizeof(word), &ret) || ret == 0) {
       break;
     }
     if (!keep(w, n, ret)) break;

@@ -213,10 +213,9 @@ void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
 // released, and the runnables change as API.md §4.2's table says. A P of
 // another thread is made runnable there instead, and S continues.
 //
-// Here, the common case: a plain value (no exception), and the caller
-// continues (no schedule_all, and the preference does not favour the
-// partner; a partner of another thread is woken there by wake());
-// hand_off_general does the rest. The split
+// Here, the common case: a plain value (no exception), a partner of this
+// thread, and the caller continues (no schedule_all, and the preference
+// does not favour the partner); hand_off_general does the rest. The split
 // stays for BM_SlpChannelPingPong (channel_bench).
 void hand_off(scheduler& s, channel_state& ch, int direction,
               const detail::value_ops& ops, void* data,
@@ -225,6 +224,7 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
   const int preference = ch.preference.load(std::memory_order_relaxed);
   const std::size_t plain_size = ops.plain_size;
   if (plain_size == 0 || exception != nullptr ||
+      partner.owner.load(std::memory_order_relaxed) != &s ||
       ch.schedule_all.load(std::memory_order_relaxed) ||
       (direction > 0 ? preference < 0
                      : preference > 0 || !partner.mail.holds(ops))) {
@@ -234,7 +234,7 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
   pass_value(direction > 0, ops, plain_size, partner, data);
   ch.unlink(partner);
   ch.lock.unlock();
-  s.wake(partner);  // [S, a, ..., z, P]
+  s.wake_here(partner);  // [S, a, ..., z, P]
   s.release_pending();
 }
 

@@ -140,6 +140,10 @@ class scheduler {
       inbox::post(t, inbox::request::make_runnable);
     }
   }
+  // wake_here: wake() of a `t` the caller knows to be of this thread. (A
+  // hand-off's common case, BM_SlpChannelPingPong: no call, so no
+  // register to save.)
+  void wake_here(tasklet_impl& t) noexcept { ring_.append(t); }
   // wake_and_yield: `t`, a tasklet of this thread just taken out of
   // `site`, where it `was`, by the site's code, becomes runnable as
   // `where` says, and the caller yields to it. If the switch cannot happen
@@ -188,7 +192,7 @@ class scheduler {
   static constexpr int kill_attempts = 10;
 
  private:
-  // park_plan: what park() does where its inline case does not apply.
+  // park_plan: what park_rare() does.
   struct park_plan {
     tasklet_impl* next = nullptr;      // runs instead; null: sleep
     tasklet_impl* fallback = nullptr;  // woken if the sleep finds nobody
@@ -197,6 +201,9 @@ class scheduler {
   template <class Ring, class Enqueue>
   void step_out(Ring& ring, tasklet_impl& self, wait_site* site,
                 Enqueue& enqueue);
+  template <class Enqueue>
+  [[gnu::noinline]] void park_rare(const char* operation, wait_site* site,
+                                   Enqueue& enqueue);
   // plan_park: park()'s decision where its inline case does not apply
   // (nothing else runnable, a hook running, a switch trap): may throw.
   [[gnu::noinline]] park_plan plan_park(const char* operation, bool has_site);
@@ -280,31 +287,38 @@ class scheduler {
   std::unique_ptr<reactor> io_;
 };
 
-// park: the case where another tasklet is runnable, no hook runs and no
-// switch trap is set is decided inline; plan_park decides the rest. The
-// split stays for BM_SlpChannelPingPong (channel_bench).
+// park: inline where another tasklet is runnable, no hook runs and no
+// switch trap is set; park_rare decides and does the rest. The split stays
+// for BM_SlpChannelPingPong (channel_bench): inline, the waiter's frame
+// keeps only what it needs after the switch.
 template <class Enqueue>
 inline void scheduler::park(const char* operation, wait_site* site,
                             Enqueue&& enqueue) {
   tasklet_impl& self = *running_;
-  if (ring_.count() > 1 && !hooks_.running() && switch_trap_ == 0) {
-    tasklet_impl& next = *self.next;
-    // A switch that cannot fail (no soft interrupt to redirect it, and no
-    // slice to save or place) needs no journal.
-    if (watchdog_.soft_pending || !stack_engine::frames_in_place(next)) {
-      runnables::transaction tx = begin();
-      step_out(tx, self, site, enqueue);
-    } else {
-      step_out(ring_, self, site, enqueue);
-    }
-    ring_.set_current(&next);
-    switch_to_current();
+  if (ring_.count() <= 1 || hooks_.running() || switch_trap_ != 0) {
+    park_rare(operation, site, enqueue);
     return;
   }
+  tasklet_impl& next = *self.next;
+  // A switch that cannot fail (no soft interrupt to redirect it, and no
+  // slice to save or place) needs no journal.
+  if (watchdog_.soft_pending || !stack_engine::frames_in_place(next)) {
+    runnables::transaction tx = begin();
+    step_out(tx, self, site, enqueue);
+  } else {
+    step_out(ring_, self, site, enqueue);
+  }
+  ring_.set_current(&next);
+  switch_to_current();
+}
+
+template <class Enqueue>
+void scheduler::park_rare(const char* operation, wait_site* site,
+                          Enqueue& enqueue) {
   const park_plan plan = plan_park(operation, site != nullptr);
   if (plan.stay) return;
   runnables::transaction tx = begin();
-  step_out(tx, self, site, enqueue);
+  step_out(tx, *running_, site, enqueue);
   if (plan.next == nullptr) {
     sleep_parked(operation, plan.fallback, site != nullptr);
     return;

@@ -238,7 +238,7 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
   s.release_pending();
 }
 
-// failed_hand_off: while a hand-off whose switch could not happen unwinds,
+// take_back_hand_off: while a hand-off whose switch could not happen unwinds,
 // the value goes back where it came from.
 [[gnu::noinline, gnu::cold]] void take_back_hand_off(
     tasklet_impl& partner, const detail::value_ops& ops, void* data,
@@ -252,35 +252,6 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
     partner.mail.untake(ops, data);
   }
 }
-
-class failed_hand_off {
- public:
-  failed_hand_off(scheduler& s, tasklet_impl& partner,
-                  const detail::value_ops& ops, void* data, bool sending,
-                  const std::exception_ptr& received) noexcept
-      : s_(s),
-        partner_(partner),
-        ops_(ops),
-        data_(data),
-        sending_(sending),
-        received_(received) {}
-  failed_hand_off(const failed_hand_off&) = delete;
-  failed_hand_off& operator=(const failed_hand_off&) = delete;
-  ~failed_hand_off() {
-    if (armed && s_.switch_failed()) {
-      take_back_hand_off(partner_, ops_, data_, sending_, received_);
-    }
-  }
-  bool armed = true;
-
- private:
-  scheduler& s_;
-  tasklet_impl& partner_;
-  const detail::value_ops& ops_;
-  void* data_;
-  bool sending_;
-  const std::exception_ptr& received_;
-};
 
 void hand_off_general(scheduler& s, channel_state& ch, int direction,
                       const detail::value_ops& ops, void* data,
@@ -311,10 +282,17 @@ void hand_off_general(scheduler& s, channel_state& ch, int direction,
     s.wake(partner);                      // [S, a, ..., z, P]
     s.release_pending();
   } else {
-    failed_hand_off guard(s, partner, ops, data, sending, received);
-    s.wake_and_yield(partner, ch, was,
-                     schedule_all ? placement::tail : placement::first);
-    guard.armed = false;
+    try {
+      s.wake_and_yield(partner, ch, was,
+                       schedule_all ? placement::tail : placement::first);
+    } catch (...) {
+      // A handler, not a guard object, whose stores every hand-off would
+      // pay (BM_SlpChannelPingPong/preference:-1).
+      if (s.switch_failed()) {
+        take_back_hand_off(partner, ops, data, sending, received);
+      }
+      throw;
+    }
   }
   if (received) std::rethrow_exception(received);
 }

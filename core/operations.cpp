@@ -18,16 +18,6 @@ std::string message(const char* operation, const char* what) {
   return std::string(operation) + ": " + what;
 }
 
-bool is_tasklet_exit(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const tasklet_exit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 std::mutex error_handler_mutex;
 std::shared_ptr<const std::function<void(std::exception_ptr)>>
     installed_error_handler;

@@ -58,16 +58,6 @@ core::inbox::vet runnable_check(core::tasklet_impl& t, const char* operation) {
   };
 }
 
-bool is_tasklet_exit(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const tasklet_exit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 std::string type_name(const std::type_info& type) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> demangled(
@@ -257,7 +247,7 @@ void tasklet::throw_exception(std::exception_ptr e, bool pending) {
   if (!e) throw error(message(op, "the exception_ptr is empty"));
   core::tasklet_impl& t = *impl_;
   if (t.owner.load(std::memory_order_relaxed) == nullptr && !t.set_up) {
-    if (is_tasklet_exit(e)) return;
+    if (core::is_tasklet_exit(e)) return;
     throw error(message(op, "You cannot throw to a dead tasklet"));
   }
   if (core::scheduler* s = local_owner(t, op)) {
@@ -266,7 +256,7 @@ void tasklet::throw_exception(std::exception_ptr e, bool pending) {
   }
   // Delivered in its own thread; the caller does not switch. A dead target
   // fails here, as it would there.
-  const bool exit = is_tasklet_exit(e);
+  const bool exit = core::is_tasklet_exit(e);
   const core::inbox::vet check = [&t, exit](core::scheduler&) {
     if (t.set_up) return true;
     if (exit) return false;

@@ -3,6 +3,7 @@
 // with room for its callable, its id, and its reference count, whose last
 // release destroys it and whose last handle's release may kill it.
 #include "core/tasklet_impl.hpp"
+#include "slp/errors.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,16 @@ tasklet_impl::~tasklet_impl() {
   live.fetch_sub(1, std::memory_order_relaxed);
   mail.clear();
   scheduler::forget_tasklet(*this);
+}
+
+bool is_tasklet_exit(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const tasklet_exit&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 void too_many_references() noexcept {

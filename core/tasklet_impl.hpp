@@ -191,6 +191,10 @@ struct tasklet_impl : context {
   }
 };
 
+// is_tasklet_exit: whether `e` holds a tasklet_exit (the one exception a
+// dead tasklet accepts, and does nothing with).
+bool is_tasklet_exit(const std::exception_ptr& e);
+
 // too_many_references: stops the process: a tasklet's reference count
 // would wrap (2^32 handles).
 [[noreturn]] void too_many_references() noexcept;

@@ -3,13 +3,13 @@
 // with room for its callable, its id, and its reference count, whose last
 // release destroys it and whose last handle's release may kill it.
 #include "core/tasklet_impl.hpp"
-#include "slp/errors.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <new>
 
 #include "core/scheduler.hpp"
+#include "slp/errors.hpp"
 
 namespace slp::core {
 

@@ -7,7 +7,8 @@
 // ring and its undo journal (core/runnables.hpp), the watchdog
 // (core/watchdog.hpp), the inbox of other threads' requests and the
 // thread's sleep (core/inbox.hpp), the hook dispatch (core/hook_set.hpp)
-// and the list of the thread's tasklets (core/thread_tasklets.hpp). How a
+// the list of the thread's tasklets (core/thread_tasklets.hpp) and, once
+// the thread waits on time or I/O, its reactor (core/reactor.hpp). How a
 // switch happens is the stack engine's business (core/stack_engine.hpp).
 //
 // Waiting goes through one seam, park() and the wake calls, used by
@@ -20,7 +21,8 @@
 // Where the code is: this header and core/scheduler.cpp (creation,
 // switching, park and wake, the idle thread); core/operations.cpp (the
 // operations of API.md §2–§3 and §5); core/tasklet_life.cpp (a tasklet's
-// start, end, and death by kill or at the thread's end).
+// start, end, and death by kill or at the thread's end); core/io.cpp (the
+// waits of API.md §10).
 #ifndef SLP_CORE_SCHEDULER_HPP
 #define SLP_CORE_SCHEDULER_HPP
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -48,6 +49,19 @@ inline constexpr const char* boost_context_missing =
 inline constexpr const char* boost_fiber_missing =
     "Boost.Fiber missing at build time (libboost-fiber-dev): no baseline";
 inline constexpr const char* not_run_mark = "not run here: ";
+
+// resident_bytes: the process's resident anonymous memory (RssAnon), from
+// /proc/self/statm: resident minus file-backed and shared pages. A forked
+// child faults in its code pages lazily as it first runs them; those are
+// file-backed, shared with the parent, and not the tasklets' cost.
+inline double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double total = 0;
+  double resident = 0;
+  double shared = 0;
+  statm >> total >> resident >> shared;
+  return (resident - shared) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
 
 // max_tasklets: the most tasklets (or coroutines) one benchmark may create;
 // larger cases report "not run here". bench_main.cpp sets it from

@@ -201,17 +201,6 @@ void BM_WakePipeWaiters(benchmark::State& state) {
 
 // --- resident bytes per waiting tasklet ---
 
-// resident_bytes: the process's resident anonymous memory (as
-// bench/memory_bench.cpp reads it).
-double resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  double total = 0;
-  double resident = 0;
-  double shared = 0;
-  statm >> total >> resident >> shared;
-  return (resident - shared) * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
 // in_child: `body` (returning bytes per tasklet, or < 0 on failure) in a
 // forked child, so that no memory an earlier case freed is reused.
 template <class Body>

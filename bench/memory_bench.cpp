@@ -69,19 +69,6 @@ void fail(measurement& m, const std::string& what) {
   std::snprintf(m.error, sizeof m.error, "%s", what.c_str());
 }
 
-// resident_bytes: the process's resident anonymous memory (RssAnon), from
-// /proc/self/statm: resident minus file-backed and shared pages. A forked
-// child faults in its code pages lazily as it first runs them; those are
-// file-backed, shared with the parent, and not the tasklets' cost.
-double resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  double total = 0;
-  double resident = 0;
-  double shared = 0;
-  statm >> total >> resident >> shared;
-  return (resident - shared) * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
 // heap_in_use: bytes handed out by malloc, small chunks and mmapped ones.
 double heap_in_use() {
   const struct mallinfo2 info = mallinfo2();

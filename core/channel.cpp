@@ -65,6 +65,10 @@ void meet(scheduler& s, channel_state& ch, int direction,
                                         const detail::value_ops& ops,
                                         void* data,
                                         const std::exception_ptr* exception);
+[[gnu::noinline]] void meet_outermost(scheduler& s, channel_state& ch,
+                                      int direction,
+                                      const detail::value_ops& ops, void* data,
+                                      const std::exception_ptr* exception);
 template <int Direction>
 [[gnu::noinline]] void wait_on(scheduler& s, channel_state& ch,
                                const detail::value_ops& ops, void* data,
@@ -76,7 +80,8 @@ template <int Direction>
 // queue changes; the runnables change after the lock is released. Inline
 // in the entry points, doing only what the common case needs: whatever
 // needs more (the thread's first scheduler, a hook running or installed,
-// other threads' requests, a lock not taken at once) goes to
+// other threads' requests, a section already open, a visitor at the
+// gate, a lock not taken at once) goes to
 // channel_action_rare, which does it all. The split stays for
 // BM_SlpChannelPingPong (channel_bench).
 inline void channel_action(channel_state& ch, int direction,
@@ -84,12 +89,37 @@ inline void channel_action(channel_state& ch, int direction,
                            const std::exception_ptr* exception) {
   scheduler* s = scheduler::if_exists();
   if (s == nullptr || s->hooks().running() || s->requests().pending() ||
-      published_hooks.load(std::memory_order_acquire) != nullptr ||
-      !ch.lock.try_lock_fast()) {
+      s->gate().inside() ||
+      published_hooks.load(std::memory_order_acquire) != nullptr) {
     channel_action_rare(ch, direction, ops, data, exception);
     return;
   }
-  meet(*s, ch, direction, ops, data, exception);
+  if (!s->gate().try_enter_outermost()) {
+    channel_action_rare(ch, direction, ops, data, exception);
+    return;
+  }
+  if (!ch.lock.try_lock_fast()) {
+    scheduler::leave_outermost();
+    channel_action_rare(ch, direction, ops, data, exception);
+    return;
+  }
+  meet_outermost(*s, ch, direction, ops, data, exception);
+}
+
+// meet_outermost: meet() in the section the fast path began, which ends
+// when it returns. Out of line, so that the entry point keeps no frame and
+// this one keeps nothing across the meeting (every waiting tasklet has
+// both in its slice).
+void meet_outermost(scheduler& s, channel_state& ch, int direction,
+                    const detail::value_ops& ops, void* data,
+                    const std::exception_ptr* exception) {
+  try {
+    meet(s, ch, direction, ops, data, exception);
+  } catch (...) {
+    scheduler::leave_outermost();
+    throw;
+  }
+  scheduler::leave_outermost();
 }
 
 [[gnu::noinline]] void channel_action_rare(
@@ -97,6 +127,7 @@ inline void channel_action(channel_state& ch, int direction,
     const std::exception_ptr* exception) {
   scheduler& s = scheduler::of_this_thread();
   if (s.hooks().running()) refuse_inside_hook(direction);
+  owner_gate::section inside(s.gate());
   s.drain_incoming();
   if (published_hooks.load(std::memory_order_acquire) != nullptr) {
     const int balance = ch.balance.load(std::memory_order_relaxed);

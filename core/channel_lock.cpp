@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 // slp — the channel lock's slow path (core/channel_lock.hpp): claiming a
-// channel, ending its elision when a second thread comes, membarrier.
+// channel, ending its elision when a second thread comes.
 #include "core/channel_lock.hpp"
 
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <thread>
+
+#include "core/process_barrier.hpp"
 
 namespace slp::core {
 
@@ -17,15 +15,6 @@ __thread std::uint64_t thread_mark __attribute__((tls_model("initial-exec"))) =
     0;
 
 namespace {
-
-// membarrier_ready: registers the process for expedited private barriers,
-// once; false where the kernel (or an emulator) does not have them.
-bool membarrier_ready() noexcept {
-  static const bool ready =
-      syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
-              0) == 0;
-  return ready;
-}
 
 // my_mark: the calling thread's mark, given on first use.
 std::uint64_t my_mark() noexcept {
@@ -43,13 +32,7 @@ std::uint64_t my_mark() noexcept {
 channel_lock::channel_lock() noexcept
     : owner_(possible() ? unclaimed : shared) {}
 
-bool channel_lock::possible() noexcept {
-#if defined(SLP_TSAN)
-  return false;
-#else
-  return elision::membarrier_ready();
-#endif
-}
+bool channel_lock::possible() noexcept { return process_barrier_ready(); }
 
 void channel_lock::lock_slow() noexcept {
   for (;;) {
@@ -77,7 +60,7 @@ void channel_lock::lock_slow() noexcept {
     }
     // Registered: the channel was claimed, which only a registered
     // process does.
-    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    process_barrier();
     while (inside_.load(std::memory_order_acquire)) std::this_thread::yield();
     owner_.store(shared, std::memory_order_release);
   }

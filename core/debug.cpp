@@ -114,6 +114,7 @@ std::vector<frame> frames_of(const tasklet_impl& t, std::size_t max_frames,
 
 void dump(std::ostream& out, void* caller) {
   scheduler& s = scheduler::of_this_thread();
+  owner_gate::section inside(s.gate());
   const std::vector<tasklet_impl*> all = live_tasklets(s);
   out << "slp: " << all.size() << " live tasklet"
       << (all.size() == 1 ? "" : "s") << " in thread "

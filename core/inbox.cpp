@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "arch/cpu.h"
 #include "core/scheduler.hpp"
 #include "core/thread_tasklets.hpp"
+#include "slp/errors.hpp"
 
 namespace slp::core {
 
@@ -99,41 +101,92 @@ bool inbox::others_could_wake() noexcept {
   return registry().alive.load(std::memory_order_acquire) > 1;
 }
 
-bool inbox::post(tasklet_impl& t, request::kind_t kind, std::exception_ptr e,
-                 const vet* check) {
+bool inbox::arrive(request q) noexcept {
   thread_registry& r = registry();
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (q != nullptr) incoming_.push_back(q);
+    has_incoming_.store(true, std::memory_order_seq_cst);
+  }
+  // A sleeper with a request is awake from now on, as far as deadlock
+  // detection is concerned, even before its thread gets to run.
+  if (counted_idle_.load(std::memory_order_relaxed)) {
+    counted_idle_.store(false, std::memory_order_relaxed);
+    --r.idle;
+  }
+  // Either the owner, about to sleep, sees has_incoming_ after its own
+  // store of 1, or this exchange sees the 1 (both seq_cst).
+  const bool asleep = sleep_word_.exchange(0, std::memory_order_seq_cst) == 1;
+  if (asleep) notifying_.fetch_add(1, std::memory_order_relaxed);
+  return asleep;
+}
+
+// Woken after the locks are released, so that the woken thread blocks on
+// none of them (on one CPU it preempts us at once); notifying_ keeps the
+// owner alive until then.
+void inbox::wake_after_arrive() noexcept {
+  sleeper_->wake(sleep_word_);
+  notifying_.fetch_sub(1, std::memory_order_release);
+}
+
+bool inbox::post(tasklet_impl& t) {
   inbox* to = nullptr;
   bool asleep = false;
   {
-    std::lock_guard<std::mutex> lock(r.mutex);  // the owner cannot end now
+    std::lock_guard<std::mutex> lock(registry().mutex);  // owner stays
     scheduler* owner = t.owner.load(std::memory_order_relaxed);
     if (owner == nullptr) return false;  // its thread has ended
-    if (check != nullptr && !(*check)(*owner)) return true;
     to = &owner->requests();
-    {
-      std::lock_guard<std::mutex> guard(to->mutex_);
-      to->incoming_.push_back({kind, add_ref(&t), std::move(e)});
-      to->has_incoming_.store(true, std::memory_order_seq_cst);
-    }
-    // A sleeper with a request is awake from now on, as far as deadlock
-    // detection is concerned, even before its thread gets to run.
-    if (to->counted_idle_.load(std::memory_order_relaxed)) {
-      to->counted_idle_.store(false, std::memory_order_relaxed);
-      --r.idle;
-    }
-    // Either the owner, about to sleep, sees has_incoming_ after its own
-    // store of 1, or this exchange sees the 1 (both seq_cst).
-    asleep = to->sleep_word_.exchange(0, std::memory_order_seq_cst) == 1;
-    if (asleep) to->notifying_.fetch_add(1, std::memory_order_relaxed);
+    asleep = to->arrive(add_ref(&t));
   }
-  // Woken after both locks are released, so that the woken thread blocks on
-  // neither (on one CPU it preempts us at once); notifying_ keeps the owner
-  // alive until then.
-  if (asleep) {
-    to->sleeper_->wake(to->sleep_word_);
-    to->notifying_.fetch_sub(1, std::memory_order_release);
-  }
+  if (asleep) to->wake_after_arrive();
   return true;
+}
+
+bool inbox::visit(tasklet_impl& t, const char* operation, const visitor& act) {
+  if (scheduler* mine = scheduler::if_exists();
+      mine != nullptr && mine->gate().inside()) {
+    throw error(std::string(operation) +
+                ": can't act on another thread's tasklet from inside a hook "
+                "or anything else slp runs in the middle of an operation");
+  }
+  thread_registry& r = registry();
+  for (;;) {
+    scheduler* owner = nullptr;
+    inbox* to = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(r.mutex);
+      owner = t.owner.load(std::memory_order_relaxed);
+      if (owner == nullptr) return false;  // its thread has ended
+      to = &owner->requests();
+      // Keeps the owner from ending until we are done (withdraw waits).
+      to->notifying_.fetch_add(1, std::memory_order_relaxed);
+    }
+    struct leaving {
+      inbox* to;
+      ~leaving() { to->notifying_.fetch_sub(1, std::memory_order_release); }
+    } done{to};
+    enum { acted, ended, moved } outcome = ended;
+    owner->gate().visit([&] {
+      if (owner->dying()) return;
+      // Rebound by bind_thread() while we waited at the gate: again, there.
+      if (t.owner.load(std::memory_order_relaxed) != owner) {
+        outcome = moved;
+        return;
+      }
+      act(*owner);
+      outcome = acted;
+    });
+    if (outcome == moved) continue;
+    if (outcome == ended) return false;
+    bool asleep = false;
+    {
+      std::lock_guard<std::mutex> lock(r.mutex);
+      asleep = to->arrive(nullptr);
+    }
+    if (asleep) to->wake_after_arrive();
+    return true;
+  }
 }
 
 // wake: a sleeper in wait() looks again (the caller holds the registry's

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// slp — one thread's inbox (API.md §8): the requests other threads post
-// about its tasklets, applied by the thread itself at its scheduling
-// points, and its sleep when it has nothing to run: until a request
-// arrives, or, when no thread could ever post one (every thread with a
-// scheduler asleep), a verdict of deadlock.
+// slp — one thread's inbox (API.md §8): how other threads reach it. A
+// partner's hand-off posts the woken tasklet, which the thread makes
+// runnable at its next scheduling point; a remote insert(), remove(),
+// run(), kill() or throw_exception() visits its scheduler through its gate
+// (core/owner_gate.hpp) and acts at once. Also the thread's sleep when it
+// has nothing to run: until something arrives, or, when nothing ever could
+// (every thread with a scheduler asleep), a verdict of deadlock.
 //
 // Example:
-//   if (inbox.pending()) inbox.take(batch);   // then apply the batch
+//   if (inbox.pending()) inbox.take(batch);   // then make them runnable
 //   if (!inbox.wait()) throw deadlock_error(...);
 #ifndef SLP_CORE_INBOX_HPP
 #define SLP_CORE_INBOX_HPP
@@ -28,11 +30,9 @@ class scheduler;
 
 class inbox {
  public:
-  struct request {
-    enum kind_t { make_runnable, run_next, deliver, pause } kind;
-    tasklet_impl* tasklet;  // carries a reference
-    std::exception_ptr exception;
-  };
+  // A request: a tasklet woken by another thread's hand-off, to be made
+  // runnable here; it carries a reference.
+  using request = tasklet_impl*;
 
   // enroll / withdraw: the thread's scheduler begins / ends. withdraw
   // clears the owner of each of `mine` first, so that nobody posts here
@@ -40,17 +40,18 @@ class inbox {
   void enroll();
   [[nodiscard]] std::vector<request> withdraw(thread_tasklets& mine) noexcept;
 
-  // vet: called by post() with `t`'s scheduler, under the lock that keeps
-  // that scheduler's thread from ending: it checks `t`'s state and throws
-  // what the owning thread would (nothing is posted then), may store what
-  // the request needs, and returns whether there is anything to post.
-  using vet = std::function<bool(scheduler& owner)>;
-
-  // post: asks the thread `t` belongs to to act on it, waking it if it
-  // sleeps, once `check` (if any) has allowed it. False, with nothing
-  // posted and `check` not called, if that thread has ended.
-  static bool post(tasklet_impl& t, request::kind_t kind,
-                   std::exception_ptr e = nullptr, const vet* check = nullptr);
+  // post: asks the thread `t` belongs to to make it runnable, waking that
+  // thread if it sleeps. False, with nothing posted, if it has ended.
+  static bool post(tasklet_impl& t);
+  // visit: runs `act` with the scheduler `t` belongs to, in the calling
+  // thread, while that scheduler's thread is outside slp; then wakes that
+  // thread if it sleeps. `act` checks, changes and throws as the owning
+  // thread would. False, with `act` not called, if that thread has ended
+  // or is ending. Refused (slp::error naming `operation`) inside a section
+  // of the caller's own scheduler (a hook): two threads could then wait
+  // for each other at their gates.
+  using visitor = std::function<void(scheduler& owner)>;
+  static bool visit(tasklet_impl& t, const char* operation, const visitor& act);
   // pending: a request waits.
   [[nodiscard]] bool pending() const noexcept {
     return has_incoming_.load(std::memory_order_acquire);
@@ -82,6 +83,12 @@ class inbox {
  private:
   bool spin_for_request() noexcept;
   void wake() noexcept;
+  // arrive: under the registry's mutex, `q` (if any) joins the requests
+  // and the thread counts as awake; true if it sleeps (the caller wakes it
+  // once the locks are released, with notifying_ raised).
+  bool arrive(request q) noexcept;
+  // wake_after_arrive: arrive()'s wake-up, outside the locks.
+  void wake_after_arrive() noexcept;
 
   std::mutex mutex_;
   std::vector<request> incoming_;  // under mutex_

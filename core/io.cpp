@@ -87,6 +87,7 @@ void park_at(scheduler& s, reactor& r, io_wait& w, const char* operation) {
 // sleep_until_as: sleep_until(), its errors naming `operation`.
 void sleep_until_as(clock::time_point t, const char* operation) {
   scheduler& s = scheduler::of_this_thread();
+  owner_gate::section inside(s.gate());
   if (t <= clock::now()) {
     s.schedule();
     return;
@@ -102,6 +103,7 @@ void sleep_until_as(clock::time_point t, const char* operation) {
 bool wait_descriptor(int fd, std::uint8_t events,
                      std::chrono::nanoseconds timeout, const char* operation) {
   scheduler& s = scheduler::of_this_thread();
+  owner_gate::section inside(s.gate());
   s.drain_incoming();
   check_wait(s, operation);
   reactor& r = s.io();
@@ -120,7 +122,9 @@ namespace slp {
 
 void sleep_for(std::chrono::nanoseconds d) {
   if (d.count() <= 0) {
-    core::scheduler::of_this_thread().schedule();
+    core::scheduler& s = core::scheduler::of_this_thread();
+    core::owner_gate::section inside(s.gate());
+    s.schedule();
     return;
   }
   core::sleep_until_as(core::deadline_after(d), "slp::sleep_for");
@@ -146,6 +150,7 @@ void close(int fd) {
                 " cannot be closed: " + std::strerror(errno));
   }
   if (core::scheduler* s = core::scheduler::if_exists()) {
+    core::owner_gate::section inside(s->gate());
     if (core::reactor* r = s->io_reactor()) r->forget_descriptor(fd);
   }
   // Linux closes the descriptor even when close() reports EINTR.
@@ -160,6 +165,7 @@ namespace detail {
 bool channel_receive_for(core::channel_state& ch, const value_ops& ops,
                          void* out, std::chrono::nanoseconds timeout) {
   core::scheduler& s = core::scheduler::of_this_thread();
+  core::owner_gate::section inside(s.gate());
   core::reactor& r = s.io();
   core::record w(r, s.current());
   r.set_timer(*w, core::deadline_after(timeout));

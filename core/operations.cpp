@@ -25,6 +25,7 @@ std::shared_ptr<const std::function<void(std::exception_ptr)>>
 }  // namespace
 
 void scheduler::insert(tasklet_impl& t) {
+  owner_gate::section inside(gate_);
   static constexpr const char* op = "slp::tasklet::insert";
   if (t.is_blocked())
     throw error(message(op, "You cannot run a blocked tasklet"));
@@ -36,6 +37,7 @@ void scheduler::insert(tasklet_impl& t) {
 }
 
 void scheduler::remove(tasklet_impl& t) {
+  owner_gate::section inside(gate_);
   static constexpr const char* op = "slp::tasklet::remove";
   if (t.is_blocked()) {
     throw error(message(op, "You cannot remove a blocked tasklet."));
@@ -49,6 +51,7 @@ void scheduler::remove(tasklet_impl& t) {
 }
 
 void scheduler::run(tasklet_impl& t, bool pause_caller) {
+  owner_gate::section inside(gate_);
   const char* op =
       pause_caller ? "slp::tasklet::switch_to" : "slp::tasklet::run";
   if (&t == ring_.current()) return;
@@ -68,6 +71,7 @@ void scheduler::run(tasklet_impl& t, bool pause_caller) {
 }
 
 void scheduler::throw_to(tasklet_impl& t, std::exception_ptr e, bool pending) {
+  owner_gate::section inside(gate_);
   static constexpr const char* op = "slp::tasklet::throw_exception";
   if (!t.set_up) {
     if (is_tasklet_exit(e)) return;
@@ -123,6 +127,7 @@ void scheduler::schedule_after_incoming() {
 }
 
 void scheduler::schedule_remove() {
+  owner_gate::section inside(gate_);
   drain_incoming();
   park("slp::schedule_remove", nullptr, [](tasklet_impl&) {});
 }
@@ -137,6 +142,7 @@ int scheduler::switch_trap(int delta) noexcept {
 
 std::optional<tasklet> scheduler::run_watchdog(const run_options& options) {
   static constexpr const char* op = "slp::run";
+  owner_gate::section inside(gate_);
   const auto budget = options.time_budget;
   if (budget.count() < 0) {
     throw error(message(op, "run_options::time_budget is negative"));
@@ -211,6 +217,7 @@ bool scheduler::interrupt_deferred(const tasklet_impl& t) const noexcept {
 
 void scheduler::tick_exceeded() {
   if (!watchdog_.exhausted()) return;
+  owner_gate::section inside(gate_);
   tasklet_impl& victim = *running_;
   // Deferred: the watermark stays passed, so every tick looks again and the
   // first one after the condition clears interrupts.

@@ -366,15 +366,19 @@ void reactor::wait_events(const clock::time_point* deadline) noexcept {
   epoll_event events[events_per_wait];
   int n;
   if (deadline == nullptr) {
+    // Asleep, the thread is outside slp: other threads act at once.
+    owner_gate::outside sleeping(scheduler_.gate());
     n = ::epoll_wait(epoll_fd_, events, events_per_wait, -1);
   } else {
     const auto left = *deadline - clock::now();
-    n = wait_for(
-        epoll_fd_, events,
-        left.count() <= 0
-            ? 0
-            : std::chrono::duration_cast<std::chrono::nanoseconds>(left)
-                  .count());
+    if (left.count() <= 0) {
+      n = wait_for(epoll_fd_, events, 0);
+    } else {
+      owner_gate::outside sleeping(scheduler_.gate());
+      n = wait_for(
+          epoll_fd_, events,
+          std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
+    }
   }
   for (int i = 0; i < n; ++i) {
     if (events[i].data.u64 == wake_key) {

@@ -76,8 +76,11 @@ scheduler::scheduler()
 }
 
 scheduler::~scheduler() {
-  kill_all_at_thread_end();
-  dying_ = true;
+  {
+    owner_gate::section inside(gate_);
+    kill_all_at_thread_end();
+    dying_ = true;  // visitors from now on find the thread ended
+  }
   // What never started, and anything that refused to die, is discarded.
   while (ring_.current() != nullptr) ring_.remove(*ring_.current());
   std::vector<tasklet_impl*> all = tasklets_.snapshot();
@@ -85,7 +88,7 @@ scheduler::~scheduler() {
   for (tasklet_impl* w : watchdog_.callers()) to_release_.push_back(w);
   watchdog_.callers().clear();
   // Owners are null from here on.
-  for (inbox::request& q : inbox_.withdraw(tasklets_)) release(q.tasklet);
+  for (tasklet_impl* t : inbox_.withdraw(tasklets_)) release(t);
   for (tasklet_impl* t : all) {
     if (engine_ != nullptr) engine_->forget(*t);
     t->home = nullptr;
@@ -250,12 +253,17 @@ void scheduler::sleep_parked(const char* operation, tasklet_impl* fallback,
 
 bool scheduler::idle_until(std::size_t busy) {
   while (ring_.count() <= busy) {
+    // Asleep, the thread is outside slp: other threads act at once.
     if (io_ != nullptr && io_waits()) {  // §10: sleep in the reactor,
-      inbox_.nap();                      // counted awake
-      drain_incoming();
+      inbox_.nap();                      // counted awake (its epoll_wait
+      drain_incoming();                  // is outside)
       continue;
     }
-    const bool woken = inbox_.wait();
+    bool woken = false;
+    {
+      owner_gate::outside sleeping(gate_);
+      woken = inbox_.wait();
+    }
     drain_incoming();
     if (!woken) return ring_.count() > busy;
   }
@@ -289,37 +297,64 @@ void scheduler::wake_and_yield(tasklet_impl& t, wait_site& site, wait_place was,
 
 // --- other threads' requests ---
 
-// apply_incoming: the requests of other threads, in the order they came.
-// References they carried are released after the next switch: a release
-// can kill, which switches.
+// apply_incoming: the tasklets other threads' hand-offs woke, in the order
+// they came. References they carried are released after the next switch:
+// a release can kill, which switches.
 void scheduler::apply_incoming() {
   std::vector<inbox::request>& batch = draining_;  // empty, capacity kept
   inbox_.take(batch);
-  for (inbox::request& q : batch) {
-    tasklet_impl& t = *q.tasklet;
-    if (t.owner.load(std::memory_order_relaxed) == this) {
-      switch (q.kind) {
-        case inbox::request::make_runnable:
-          if (t.set_up && !t.scheduled()) ring_.append(t);
-          break;
-        case inbox::request::run_next:  // a remote run(): it goes first
-          if (t.set_up && !t.scheduled()) ring_.insert_next(t);
-          break;
-        case inbox::request::deliver:
-          if (t.set_up) {
-            t.bomb = std::move(q.exception);
-            cancel_wait(t);
-            if (!t.in_ring) ring_.append(t);
-          }
-          break;
-        case inbox::request::pause:
-          if (t.in_ring && &t != running_) ring_.remove(t);
-          break;
-      }
+  for (tasklet_impl* t : batch) {
+    if (t->owner.load(std::memory_order_relaxed) == this && t->set_up &&
+        !t->scheduled()) {
+      ring_.append(*t);
     }
-    to_release_.push_back(q.tasklet);
+    to_release_.push_back(t);
   }
   batch.clear();
+}
+
+// --- other threads' operations, through the gate (API.md §8) ---
+
+void scheduler::insert_remote(tasklet_impl& t, const char* operation,
+                              bool first) {
+  if (t.is_blocked()) {
+    throw error(std::string(operation) + ": You cannot run a blocked tasklet");
+  }
+  if (!t.set_up) {
+    throw error(std::string(operation) +
+                ": You cannot run an unbound(dead) tasklet");
+  }
+  if (t.in_ring) return;
+  // A remote run(): next after the thread's current tasklet.
+  if (first) {
+    ring_.insert_next(t);
+  } else {
+    ring_.append(t);
+  }
+}
+
+void scheduler::remove_remote(tasklet_impl& t) {
+  static constexpr const char* op = "slp::tasklet::remove";
+  if (t.is_blocked()) {
+    throw error(std::string(op) + ": You cannot remove a blocked tasklet.");
+  }
+  if (&t == running_) {
+    throw error(std::string(op) + ": The current tasklet cannot be removed.");
+  }
+  // The ring's reference to it was the scheduler's: nothing to release.
+  if (t.in_ring) ring_.remove(t);
+}
+
+void scheduler::throw_remote(tasklet_impl& t, std::exception_ptr e,
+                             const char* operation) {
+  if (!t.set_up) {
+    if (is_tasklet_exit(e)) return;
+    throw error(std::string(operation) +
+                ": You cannot throw to a dead tasklet");
+  }
+  t.bomb = std::move(e);
+  cancel_wait(t);
+  if (!t.in_ring) ring_.append(t);
 }
 
 }  // namespace slp::core

@@ -38,6 +38,7 @@
 #include "core/handle_access.hpp"
 #include "core/hook_set.hpp"
 #include "core/inbox.hpp"
+#include "core/owner_gate.hpp"
 #include "core/runnables.hpp"
 #include "core/stack_engine.hpp"
 #include "core/tasklet_impl.hpp"
@@ -99,6 +100,18 @@ class scheduler {
   [[nodiscard]] hook_dispatch& hooks() noexcept { return hooks_; }
   [[nodiscard]] inbox& requests() noexcept { return inbox_; }
   [[nodiscard]] thread_tasklets& tasklets() noexcept { return tasklets_; }
+  // gate: other threads act on this scheduler only while its thread is
+  // outside every section of it (core/owner_gate.hpp). Each entry of the
+  // program into slp holds a section (owner_gate::section, or
+  // enter_outermost() and leave_outermost() at the hot ones).
+  [[nodiscard]] owner_gate& gate() noexcept { return gate_; }
+  // leave_outermost: ends the section a hot entry point (schedule(), a
+  // channel operation) began with gate().enter_outermost(), finding the
+  // gate through the thread's scheduler, so that nothing is kept across
+  // the operation (a frame in the slice of every tasklet waiting there).
+  static void leave_outermost() noexcept {
+    this_thread_scheduler->gate_.leave(false);
+  }
 
   // --- the operations of API.md §2–§3 and §5 (core/operations.cpp) ---
   // Each checks everything that can fail before it changes anything.
@@ -139,7 +152,7 @@ class scheduler {
     if (t.owner.load(std::memory_order_relaxed) == this) {
       ring_.append(t);
     } else {
-      inbox::post(t, inbox::request::make_runnable);
+      inbox::post(t);
     }
   }
   // wake_here: wake() of a `t` the caller knows to be of this thread. (A
@@ -170,6 +183,14 @@ class scheduler {
   [[nodiscard]] reactor* io_reactor() const noexcept { return io_.get(); }
   // io_waits: a tasklet of this thread waits on time or I/O.
   [[nodiscard]] bool io_waits() const noexcept;
+
+  // --- another thread's operations on this thread's tasklets (API.md
+  // §8), run by that thread through the gate (inbox::visit): each checks
+  // and throws as the operation would here, then acts at once ---
+  void insert_remote(tasklet_impl& t, const char* operation, bool first);
+  void remove_remote(tasklet_impl& t);
+  void throw_remote(tasklet_impl& t, std::exception_ptr e,
+                    const char* operation);
 
   // drain_incoming: applies the requests other threads posted.
   void drain_incoming() {
@@ -268,6 +289,7 @@ class scheduler {
   std::thread::id thread_;
   tasklet_impl* main_;
   tasklet_impl* running_;  // the tasklet executing now
+  owner_gate gate_;
   runnables ring_;
   std::vector<tasklet_impl*> to_release_;  // released after the switch
   tasklet_impl* paused_self_ = nullptr;    // paused itself in the last switch

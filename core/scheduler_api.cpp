@@ -29,11 +29,38 @@ bool has_scheduler() noexcept {
   return core::scheduler::if_exists() != nullptr;
 }
 
-std::size_t run_count() { return this_thread().run_count(); }
+std::size_t run_count() {
+  core::scheduler& s = this_thread();
+  core::owner_gate::section inside(s.gate());
+  return s.run_count();
+}
+
+namespace {
+// schedule_in_section: schedule() where the fast way in does not apply: a
+// section is open already (a hook, a destructor slp runs), or entering
+// needs a call (a visitor at the gate, no membarrier).
+[[gnu::noinline]] void schedule_in_section(core::scheduler& s) {
+  core::owner_gate::section inside(s.gate());
+  s.schedule();
+}
+}  // namespace
 
 // slp::schedule() and slp::schedule_remove() are thunks in
 // arch/switch_entries.S that call these.
-void core::schedule_body() { this_thread().schedule(); }
+void core::schedule_body() {
+  core::scheduler& s = this_thread();
+  if (s.gate().inside() || !s.gate().try_enter_outermost()) {
+    schedule_in_section(s);
+    return;
+  }
+  try {
+    s.schedule();
+  } catch (...) {
+    core::scheduler::leave_outermost();
+    throw;
+  }
+  core::scheduler::leave_outermost();
+}
 
 void core::schedule_remove_body() { this_thread().schedule_remove(); }
 

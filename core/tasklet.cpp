@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/scheduler.hpp"
@@ -41,21 +42,6 @@ core::scheduler& owner(core::tasklet_impl& t, const char* operation) {
 // no_thread: the error of a request on a tasklet whose thread has ended.
 [[noreturn]] void no_thread(const char* operation) {
   throw error(message(operation, "tasklet has no thread"));
-}
-
-// runnable_check: a remote insert() or run() checks the target as the
-// owning thread's would (core/operations.cpp): blocked, then dead.
-core::inbox::vet runnable_check(core::tasklet_impl& t, const char* operation) {
-  return [&t, operation](core::scheduler&) {
-    if (t.is_blocked()) {
-      throw error(message(operation, "You cannot run a blocked tasklet"));
-    }
-    if (!t.set_up) {
-      throw error(
-          message(operation, "You cannot run an unbound(dead) tasklet"));
-    }
-    return true;
-  };
 }
 
 std::string type_name(const std::type_info& type) {
@@ -99,6 +85,8 @@ tasklet& tasklet::bind_callable(std::unique_ptr<detail::callable> fn,
     throw error(message(
         op, "the tasklet belongs to another thread; use bind_thread() first"));
   }
+  std::optional<core::owner_gate::section> inside;
+  if (s != nullptr) inside.emplace(s->gate());
   if (s != nullptr && &s->current() == &t) {
     throw error(message(op, "can't (re)bind the current tasklet"));
   }
@@ -173,20 +161,20 @@ tasklet& tasklet::setup_arguments(std::unique_ptr<detail::arguments> args,
                                 " but setup() was given " + type_name(types)));
   }
   if (s != nullptr) {
+    core::owner_gate::section inside(s->gate());
     t.args = std::move(args);
     s->make_alive(t);
     s->insert(t);
     return *this;
   }
-  // Another thread's tasklet: set up here, made runnable there (API.md §8).
-  const core::inbox::vet make_alive = [&](core::scheduler& home) {
-    if (t.set_up) throw error(message(op, "tasklet is alive"));
-    t.args = std::move(args);
-    home.make_alive(t);
-    return true;
-  };
-  if (!core::inbox::post(t, core::inbox::request::make_runnable, nullptr,
-                         &make_alive)) {
+  // Another thread's tasklet: set up and made runnable there, at once, by
+  // this thread (API.md §8).
+  if (!core::inbox::visit(t, op, [&](core::scheduler& home) {
+        if (t.set_up) throw error(message(op, "tasklet is alive"));
+        t.args = std::move(args);
+        home.make_alive(t);
+        home.insert_remote(t, op, false);
+      })) {
     no_thread(op);
   }
   return *this;
@@ -198,9 +186,10 @@ tasklet& tasklet::insert() {
     s->insert(*impl_);
     return *this;
   }
-  const core::inbox::vet check = runnable_check(*impl_, op);
-  if (!core::inbox::post(*impl_, core::inbox::request::make_runnable, nullptr,
-                         &check)) {
+  core::tasklet_impl& t = *impl_;
+  if (!core::inbox::visit(t, op, [&](core::scheduler& home) {
+        home.insert_remote(t, op, false);
+      })) {
     no_thread(op);
   }
   return *this;
@@ -213,13 +202,8 @@ tasklet& tasklet::remove() {
     s->remove(*impl_);
   } else {  // a thread that has ended meanwhile: nothing to remove
     core::tasklet_impl& t = *impl_;
-    const core::inbox::vet check = [&t](core::scheduler&) {
-      if (t.is_blocked()) {
-        throw error(message(op, "You cannot remove a blocked tasklet."));
-      }
-      return true;
-    };
-    core::inbox::post(t, core::inbox::request::pause, nullptr, &check);
+    core::inbox::visit(t, op,
+                       [&](core::scheduler& home) { home.remove_remote(t); });
   }
   return *this;
 }
@@ -231,9 +215,10 @@ void tasklet::run() {
     return;
   }
   // It runs next in its own thread; the caller never switches.
-  const core::inbox::vet check = runnable_check(*impl_, op);
-  if (!core::inbox::post(*impl_, core::inbox::request::run_next, nullptr,
-                         &check)) {
+  core::tasklet_impl& t = *impl_;
+  if (!core::inbox::visit(t, op, [&](core::scheduler& home) {
+        home.insert_remote(t, op, true);
+      })) {
     no_thread(op);
   }
 }
@@ -254,16 +239,13 @@ void tasklet::throw_exception(std::exception_ptr e, bool pending) {
     s->throw_to(t, std::move(e), pending);
     return;
   }
-  // Delivered in its own thread; the caller does not switch. A dead target
-  // fails here, as it would there.
+  // Pending at once, raised in its own thread; the caller does not switch.
+  // A dead target fails here, as it would there.
   const bool exit = core::is_tasklet_exit(e);
-  const core::inbox::vet check = [&t, exit](core::scheduler&) {
-    if (t.set_up) return true;
-    if (exit) return false;
-    throw error(message(op, "You cannot throw to a dead tasklet"));
-  };
-  if (!core::inbox::post(t, core::inbox::request::deliver, std::move(e),
-                         &check) &&
+  if (!core::inbox::visit(t, op,
+                          [&](core::scheduler& home) {
+                            home.throw_remote(t, std::move(e), op);
+                          }) &&
       !exit) {
     no_thread(op);
   }
@@ -276,11 +258,10 @@ void tasklet::kill(bool pending) {
     s->throw_to(*impl_, std::make_exception_ptr(tasklet_exit()), pending);
   } else {  // a dead target, or a thread that has ended: nothing to kill
     core::tasklet_impl& t = *impl_;
-    const core::inbox::vet check = [&t](core::scheduler&) -> bool {
-      return t.set_up;
-    };
-    core::inbox::post(t, core::inbox::request::deliver,
-                      std::make_exception_ptr(tasklet_exit()), &check);
+    core::inbox::visit(t, "slp::tasklet::kill", [&](core::scheduler& home) {
+      home.throw_remote(t, std::make_exception_ptr(tasklet_exit()),
+                        "slp::tasklet::kill");
+    });
   }
 }
 
@@ -291,10 +272,20 @@ tasklet& tasklet::bind_thread() {
   core::scheduler* s = t.owner.load(std::memory_order_relaxed);
   if (s == &here) return *this;
   if (t.is_main) throw error(message(op, "can't rebind a main tasklet"));
-  if (t.scheduled())
-    throw error(message(op, "can't (re)bind a runnable tasklet"));
-  if (t.started()) throw error(message(op, "tasklet has C state on its stack"));
-  here.adopt(t);
+  // Checked and moved while its thread is outside slp, so that nobody
+  // makes it runnable there meanwhile (API.md §8).
+  const auto check_and_adopt = [&] {
+    if (t.scheduled())
+      throw error(message(op, "can't (re)bind a runnable tasklet"));
+    if (t.started())
+      throw error(message(op, "tasklet has C state on its stack"));
+    here.adopt(t);
+  };
+  if (s == nullptr || !core::inbox::visit(t, op, [&](core::scheduler&) {
+        check_and_adopt();
+      })) {
+    check_and_adopt();  // its thread has ended: nobody else acts on it
+  }
   return *this;
 }
 
@@ -361,14 +352,27 @@ bool tasklet::is_main() const noexcept {
   return impl_ != nullptr && impl_->is_main;
 }
 
+namespace {
+// neighbour: a link of `t`, read inside a section if `t` is of this thread
+// (other threads may change its thread's runnables only outside one).
+std::optional<tasklet> neighbour(core::tasklet_impl* t, bool forward) noexcept {
+  if (t == nullptr) return std::nullopt;
+  core::scheduler* s = t->owner.load(std::memory_order_relaxed);
+  std::optional<core::owner_gate::section> inside;
+  if (s != nullptr && s == core::scheduler::if_exists())
+    inside.emplace(s->gate());
+  core::tasklet_impl* other = forward ? t->next : t->prev;
+  if (other == nullptr) return std::nullopt;
+  return core::handle_access::adopt(core::add_ref(other));
+}
+}  // namespace
+
 std::optional<tasklet> tasklet::prev() const noexcept {
-  if (impl_ == nullptr || impl_->prev == nullptr) return std::nullopt;
-  return tasklet(core::add_ref(impl_->prev));
+  return neighbour(impl_, false);
 }
 
 std::optional<tasklet> tasklet::next() const noexcept {
-  if (impl_ == nullptr || impl_->next == nullptr) return std::nullopt;
-  return tasklet(core::add_ref(impl_->next));
+  return neighbour(impl_, true);
 }
 
 int tasklet::nesting_level() const noexcept {

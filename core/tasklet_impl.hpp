@@ -114,8 +114,8 @@ struct tasklet_impl : context {
   // of what the tasklet waits on (core/wait_site.hpp). Set under the
   // site's lock, possibly by another thread's hand-off.
   std::atomic<std::int8_t> blocked{0};
-  bool in_ring = false;
-  relaxed_flag set_up;  // alive: set up or started, not finished
+  relaxed_flag in_ring;  // changed by a visitor too (core/owner_gate.hpp)
+  relaxed_flag set_up;   // alive: set up or started, not finished
   bool is_main = false;
   bool atomic = false;
   bool ignore_nesting = false;

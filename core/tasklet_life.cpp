@@ -37,6 +37,7 @@ void scheduler::check_paused_self() noexcept {
 
 void scheduler::discard_unreachable(tasklet_impl& t) noexcept {
   if (t.orphan || dying_) return;
+  owner_gate::section inside(gate_);
   if (!t.started()) {  // set up but never run: it never will
     make_dead(t);
     release_pending();
@@ -117,6 +118,8 @@ void scheduler::tasklet_main(context& self, void*) noexcept {
   try {
     begin_tasklet(t);
     t.entered = true;
+    // The switch here was inside a section: the program's code is not.
+    this_thread_scheduler->gate_.leave(false);
     t.fn->invoke(t.args.get());
   } catch (const tasklet_exit&) {
   } catch (...) {
@@ -138,6 +141,8 @@ void scheduler::finish_tasklet(tasklet_impl& t) noexcept {
   t.args.reset();
   t.fn.reset();
   scheduler& owner = *t.owner.load(std::memory_order_relaxed);
+  // Back inside, for good: the switch in end_tasklet hands the section on.
+  (void)owner.gate_.enter();
   owner.end_tasklet(t, std::exchange(owner.uncaught_, nullptr));
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Threads (API.md §8, §3.2, §3.4; SB §2.4, §2.7, §3.6 and SB §8 group K):
-// a scheduler per thread, requests on another thread's tasklets (run,
-// insert, remove, kill, throw_exception) applied by the owning thread at its
-// next scheduling point, switch_to and bind_thread across threads, channels
+// a scheduler per thread, operations on another thread's tasklets (run,
+// insert, remove, kill, throw_exception) that have taken effect when they
+// return while the code runs in the owning thread, the take-over idiom
+// (remove, bind_thread, run elsewhere), switch_to and bind_thread across
+// threads, channels
 // shared between threads (hand-offs, wake-ups, balance, queue, close),
 // sleeping instead of deadlock while another thread could still wake the
 // sleeper, the hooks in every thread, the end of a thread whose tasklets
@@ -352,28 +354,186 @@ TEST_F(ThreadTest, K108_RemoteRemoveAndInsertLeaveTheLocalRunCount) {
       (*t)();
       EXPECT_EQ(run_count(), 2u);
       step.reach(1);
-      step.wait_for(2);
-      schedule();  // applies main's remove()
+      step.wait_for(2);  // main's remove() has happened meanwhile
       log.push_back("run count " + std::to_string(run_count()));
       log.push_back(t->paused() ? "t paused" : "t not paused");
       step.reach(3);
       step.wait_for(4);
-      EXPECT_FALSE(run().has_value());  // applies main's insert(); t runs
+      log.push_back("run count " + std::to_string(run_count()));
+      EXPECT_FALSE(run().has_value());  // main's insert() made t runnable
       log.push_back("worker done");
     });
     step.wait_for(1);
     EXPECT_EQ(run_count(), 1u);
-    t->remove();
+    t->remove();  // while the worker waits outside slp
+    EXPECT_TRUE(t->paused());
+    EXPECT_FALSE(t->scheduled());
     EXPECT_EQ(run_count(), 1u);
     EXPECT_TRUE(current().is_main());
     step.reach(2);
     step.wait_for(3);
     t->insert();
+    EXPECT_TRUE(t->scheduled());
+    EXPECT_FALSE(t->paused());
     EXPECT_EQ(run_count(), 1u);
     EXPECT_TRUE(current().is_main());
     step.reach(4);
   }
-  EXPECT_EQ(log, (trace{"run count 1", "t paused", "t ran", "worker done"}));
+  EXPECT_EQ(log, (trace{"run count 1", "t paused", "run count 2", "t ran",
+                        "worker done"}));
+}
+
+// API.md §8, SB §2.3/§2.7: the take-over idiom. A tasklet made runnable in
+// a worker thread, which then waits outside slp and never schedules, is
+// removed by main (paused when remove() returns, the worker's run count
+// down by one), adopted with bind_thread(), and run in main, where its
+// destructors run too.
+TEST_F(ThreadTest, TakeOverRemoveBindThreadAndRunInAnotherThread) {
+  struct note_thread {
+    std::thread::id* where;
+    ~note_thread() { *where = std::this_thread::get_id(); }
+  };
+  steps step;
+  std::optional<tasklet> t;
+  std::thread::id ran_in, destroyed_in;
+  std::size_t worker_count_before = 0, worker_count_after = 0;
+  {
+    worker_thread worker([&] {
+      t.emplace([&] {
+        note_thread d{&destroyed_in};
+        ran_in = std::this_thread::get_id();
+        schedule();
+      });
+      (*t)();  // runnable here
+      worker_count_before = run_count();
+      step.reach(1);
+      step.wait_for(2);  // busy outside slp
+      worker_count_after = run_count();
+    });
+    step.wait_for(1);
+    EXPECT_TRUE(t->scheduled());
+    t->remove();
+    EXPECT_TRUE(t->paused());
+    t->bind_thread();
+    EXPECT_EQ(t->thread_id(), std::this_thread::get_id());
+    t->run();  // here, until its schedule()
+    EXPECT_EQ(ran_in, std::this_thread::get_id());
+    EXPECT_EQ(destroyed_in, std::thread::id());
+    EXPECT_EQ(run_count(), 2u);
+    schedule();  // it ends
+    EXPECT_EQ(destroyed_in, std::this_thread::get_id());
+    EXPECT_FALSE(t->alive());
+    step.reach(2);
+  }
+  EXPECT_EQ(worker_count_before, 2u);
+  EXPECT_EQ(worker_count_after, 1u);
+}
+
+// API.md §8: a remote insert() and kill() have changed their targets'
+// state when they return, while the owning thread waits outside slp: the
+// paused one is scheduled, the blocked one is no longer blocked and the
+// channel's balance is back to 0. Their code runs later in their own
+// thread, in the order the calls made them runnable.
+TEST_F(ThreadTest, RemoteInsertAndKillTakeEffectBeforeTheyReturn) {
+  steps step;
+  channel<int> c;
+  std::optional<tasklet> paused, blocked;
+  trace log;  // written by the worker only
+  {
+    worker_thread worker([&] {
+      paused.emplace([&] { log.push_back("paused ran"); });
+      blocked.emplace([&] {
+        try {
+          c.receive();
+        } catch (const tasklet_exit&) {
+          log.push_back("blocked killed");
+          throw;
+        }
+      });
+      (*paused)();
+      paused->remove();
+      (*blocked)();
+      EXPECT_FALSE(run().has_value());  // blocked waits on c
+      step.reach(1);
+      step.wait_for(2);
+      EXPECT_FALSE(run().has_value());
+      log.push_back("worker done");
+    });
+    step.wait_for(1);
+    EXPECT_EQ(c.balance(), -1);
+    EXPECT_TRUE(paused->paused());
+    paused->insert();
+    EXPECT_TRUE(paused->scheduled());
+    EXPECT_TRUE(blocked->blocked());
+    blocked->kill();
+    EXPECT_FALSE(blocked->blocked());
+    EXPECT_TRUE(blocked->scheduled());
+    EXPECT_EQ(c.balance(), 0);
+    step.reach(2);
+  }
+  EXPECT_EQ(log, (trace{"paused ran", "blocked killed", "worker done"}));
+  EXPECT_FALSE(blocked->alive());
+}
+
+// API.md §8 under load: while a worker switches among its tasklets as fast
+// as it can, main removes one of them and inserts it again, hundreds of
+// times. A removal refused because the target was the worker's current
+// tasklet changes nothing; a removal that succeeds has made it paused on
+// return, and it does not run until it is inserted again, while the others
+// keep running.
+TEST_F(ThreadTest, RemoteRemoveAndInsertWhileTheOwnerSwitches) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  std::atomic<long> target_runs{0}, other_runs{0};
+  std::optional<tasklet> target;
+  int removed = 0;
+  {
+    worker_thread worker([&] {
+      target.emplace([&] {
+        while (!stop.load()) {
+          ++target_runs;
+          schedule();
+        }
+      });
+      (*target)();
+      std::vector<tasklet> others;
+      for (int i = 0; i < 3; ++i) {
+        others.emplace_back([&] {
+          while (!stop.load()) {
+            ++other_runs;
+            schedule();
+          }
+        });
+        others.back()();
+      }
+      ready = true;
+      while (!stop.load()) schedule();
+      EXPECT_FALSE(run().has_value());
+    });
+    wait_until([&] { return ready.load(); });
+    while (removed < 300) {
+      try {
+        target->remove();
+      } catch (const error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "slp::tasklet::remove: The current tasklet cannot be "
+                  "removed.");
+        EXPECT_TRUE(target->scheduled());
+        continue;
+      }
+      ++removed;
+      EXPECT_TRUE(target->paused());
+      const long runs = target_runs.load();
+      const long others_then = other_runs.load();
+      while (other_runs.load() < others_then + 10) std::this_thread::yield();
+      EXPECT_EQ(target_runs.load(), runs);
+      target->insert();
+      EXPECT_TRUE(target->scheduled());
+    }
+    stop = true;
+  }
+  EXPECT_EQ(removed, 300);
+  EXPECT_FALSE(target->alive());
 }
 
 // SB 109 (DeadThreadTest.test_death, test_rebind_from_dead, test_methods_on
@@ -610,7 +770,11 @@ TEST_F(ThreadTest, RemoteRequestsRaiseTheOwningThreadsErrorsInTheCaller) {
     finished->kill();
     finished->throw_exception(std::make_exception_ptr(tasklet_exit()));
     bound_only->kill();
-    worker_main->remove();
+    // The worker's main runs (in step.wait_for): it is its thread's current
+    // tasklet (SB §2.3).
+    expect_message(
+        [&] { worker_main->remove(); },
+        "slp::tasklet::remove: The current tasklet cannot be removed.");
     EXPECT_TRUE(blocked->blocked());
     EXPECT_FALSE(finished->alive());
     EXPECT_FALSE(bound_only->alive());

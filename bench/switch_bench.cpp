@@ -653,17 +653,19 @@ void BM_BoostCallcc(benchmark::State& state) { BM_BoostJumpFcontext(state); }
 #endif  // SLP_BENCH_BOOST_CONTEXT
 
 // ucontext_pingpong: makecontext passes only ints, so the echo finds its
-// game through ucontext_game.
+// game through ucontext_game. The contexts are the benchmark's locals,
+// not members: riscv64's ucontext_t ends in a zero-length array, which
+// ISO C++ does not allow inside another struct.
 struct ucontext_pingpong {
-  ucontext_t driver{};
-  ucontext_t echo{};
+  ucontext_t* driver = nullptr;
+  ucontext_t* echo = nullptr;
   bool stop = false;
 };
 ucontext_pingpong* ucontext_game = nullptr;
 
 void ucontext_echo() {
   ucontext_pingpong& game = *ucontext_game;
-  while (!game.stop) swapcontext(&game.echo, &game.driver);
+  while (!game.stop) swapcontext(game.echo, game.driver);
 }  // returns through uc_link to the driver
 
 // BM_Swapcontext: glibc's swapcontext, which also saves and restores the
@@ -671,17 +673,19 @@ void ucontext_echo() {
 void BM_Swapcontext(benchmark::State& state) {
   start_with_clean_fp_state();
   heap_stack stack(stack_size);
-  ucontext_pingpong game;
+  ucontext_t driver{};
+  ucontext_t echo{};
+  ucontext_pingpong game{&driver, &echo};
   ucontext_game = &game;
-  getcontext(&game.echo);
-  game.echo.uc_stack.ss_sp = stack.memory;
-  game.echo.uc_stack.ss_size = stack.size;
-  game.echo.uc_link = &game.driver;
-  makecontext(&game.echo, &ucontext_echo, 0);
-  swapcontext(&game.driver, &game.echo);  // warm-up
-  for (auto _ : state) swapcontext(&game.driver, &game.echo);
+  getcontext(&echo);
+  echo.uc_stack.ss_sp = stack.memory;
+  echo.uc_stack.ss_size = stack.size;
+  echo.uc_link = &driver;
+  makecontext(&echo, &ucontext_echo, 0);
+  swapcontext(&driver, &echo);  // warm-up
+  for (auto _ : state) swapcontext(&driver, &echo);
   game.stop = true;
-  swapcontext(&game.driver, &game.echo);  // the echo returns here
+  swapcontext(&driver, &echo);  // the echo returns here
   ucontext_game = nullptr;
   count_switches(state);
 }

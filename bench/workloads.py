@@ -10,7 +10,12 @@ Standard library only.
 
 Usage:
   bench/workloads.py --launch BIN --slp BIN [--fiber BIN] [--go BIN] [--size full|quick|smoke]
-                     [--runs N] [--pin CMD] [--only PROGRAM]... --out JSON
+                     [--runs N] [--pin CMD] [--emulator CMD] [--only PROGRAM]... --out JSON
+
+--emulator runs a cross build's binaries (the launcher and slp's and
+Boost.Fiber's workloads, not Go's) through that command, e.g. 'qemu-riscv64
+-L /usr/riscv64-linux-gnu'; times and RSS are then the emulator's and mean
+nothing, the answers are still checked.
 
 A runtime whose binary is not given or not there is a missing baseline
 (its reason goes into the JSON), not a failure. Exit status: 1 when a run
@@ -143,6 +148,8 @@ def main():
     parser.add_argument("--size", choices=("full", "quick", "smoke"), default="full")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pin", default="", help="command prefix, e.g. 'taskset -c 1'")
+    parser.add_argument("--emulator", default="",
+                        help="runs the cross-built binaries, e.g. 'qemu-riscv64 -L /usr/riscv64-linux-gnu'")
     parser.add_argument("--only", action="append", choices=sorted(SIZES))
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -150,6 +157,7 @@ def main():
         parser.error("--runs wants a positive number")
 
     pin = shlex.split(args.pin)
+    emulator = shlex.split(args.emulator)
     programs = [p for p in SIZES if not args.only or p in args.only]
     timeout = TIMEOUT_S[args.size]
     binaries, missing = {}, {}
@@ -188,7 +196,9 @@ def main():
                 case = cases[(program, runtime)]
                 if case["state"] != "ok":
                     continue
-                argv = pin + [args.launch, binaries[runtime], program, str(case["size"])]
+                runner = emulator if runtime != "go" else []
+                argv = pin + emulator + [args.launch] + runner + [binaries[runtime], program,
+                                                                 str(case["size"])]
                 status, out, err, launch = run_once(argv, timeout)
                 parsed = parse_line(out)
                 problem = ""
@@ -216,6 +226,7 @@ def main():
                                          result_cpu_ns=result_cpu_ns))
 
     context = {"size": args.size, "runs": args.runs, "pin": args.pin or "not pinned",
+               "emulator": args.emulator or "none",
                "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump({"context": context, "workloads": list(cases.values())}, f, indent=1)

@@ -1,33 +1,78 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the Debian packages slp's scripts need, when some are missing.
+# Installs the Debian packages slp's scripts need, when some are missing;
+# for test, also fetches Google Benchmark's Debian sources into
+# build/_sources/benchmark, which the cross builds compile for their target
+# (Debian ships no /usr/src copy, and no riscv64 libbenchmark-dev).
 # Usage: ci/install-deps.sh test|bench
 # As root it runs apt-get; otherwise it names what is missing and goes on.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 case "${1:-test}" in
   test)  wanted=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev
                  libboost-context-dev libboost-fiber-dev g++-aarch64-linux-gnu
                  g++-riscv64-linux-gnu
                  qemu-user valgrind clang-format clang libclang-rt-14-dev
-                 pkgconf lintian libunwind-dev gdb python3) ;;
+                 pkgconf lintian libunwind-dev gdb python3 dpkg-dev) ;;
   bench) wanted=(cmake ninja-build g++ libunwind-dev libbenchmark-dev libboost-context-dev
                  libboost-fiber-dev gnuplot-nox python3 golang-go) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac
 
-missing=()
-for p in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ci/install-deps.sh: not root, cannot install: ${missing[*]}" >&2
-  exit 0
-fi
-echo "ci/install-deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt=(apt-get -o DPkg::Lock::Timeout=600 -y -qq)
-"${apt[@]}" update
-"${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null
+
+install_missing() {
+  local missing=() p
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ci/install-deps.sh: not root, cannot install: ${missing[*]}" >&2
+    return 0
+  fi
+  echo "ci/install-deps.sh: installing ${missing[*]}"
+  "${apt[@]}" update
+  "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# fetch_benchmark_source: `apt-get source benchmark` into
+# build/_sources/benchmark (the riscv64-qemu preset's
+# SLP_BENCHMARK_SOURCE_DIR), once; enables Debian's deb-src entries first
+# if apt knows none. Without it the cross build says so and builds no
+# benchmarks.
+fetch_benchmark_source() {
+  local dest=$root/build/_sources/benchmark tmp unpacked
+  [ -f "$dest/CMakeLists.txt" ] && return 0
+  if ! apt-cache showsrc benchmark >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ] || [ ! -f /etc/apt/sources.list.d/debian.sources ]; then
+      echo "ci/install-deps.sh: no deb-src entry for apt-get source benchmark:" \
+        "the cross builds will build no benchmarks" >&2
+      return 0
+    fi
+    echo "ci/install-deps.sh: enabling deb-src (/etc/apt/sources.list.d/debian-src.sources)"
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+      >/etc/apt/sources.list.d/debian-src.sources
+    "${apt[@]}" update
+  fi
+  echo "ci/install-deps.sh: apt-get source benchmark into $dest"
+  mkdir -p "$root/build/_sources"
+  tmp=$(mktemp -d "$root/build/_sources/fetch.XXXXXX")
+  (cd "$tmp" && apt-get source -qq benchmark >"$tmp.log" 2>&1) || true
+  unpacked=("$tmp"/benchmark-*/)
+  if [ ! -f "${unpacked[0]}CMakeLists.txt" ]; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    echo "ci/install-deps.sh: apt-get source benchmark failed:" \
+      "the cross builds will build no benchmarks" >&2
+    return 0
+  fi
+  rm -rf "$dest"
+  mv "${unpacked[0]}" "$dest"
+  rm -rf "$tmp" "$tmp.log"
+}
+
+install_missing
+if [ "${1:-test}" = test ]; then fetch_benchmark_source; fi

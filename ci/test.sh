@@ -3,8 +3,10 @@
 # Builds slp and runs every test, one stage after another: the suites
 # natively (dev), under ASan + UBSan (asan) and ThreadSanitizer (tsan), for
 # AArch64 under qemu-aarch64 (aarch64-qemu, and with ASan aarch64-qemu-asan),
-# for riscv64 under qemu-riscv64 (riscv64-qemu) and under valgrind memcheck
-# (valgrind); a libFuzzer smoke run (fuzz); a
+# for riscv64 under qemu-riscv64 (riscv64-qemu, which also runs the
+# benchmark smoke run built for riscv64: it proves the benchmarks run
+# there, and figures under emulation mean nothing) and under valgrind
+# memcheck (valgrind); a libFuzzer smoke run (fuzz); a
 # consumer for every way a user takes slp (install-consumer: find_package
 # from an install, add-subdirectory, fetchcontent, pkg-config, deb: the
 # Debian package); the suites again as the optimised release build

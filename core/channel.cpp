@@ -113,13 +113,8 @@ inline void channel_action(channel_state& ch, int direction,
 void meet_outermost(scheduler& s, channel_state& ch, int direction,
                     const detail::value_ops& ops, void* data,
                     const std::exception_ptr* exception) {
-  try {
-    meet(s, ch, direction, ops, data, exception);
-  } catch (...) {
-    scheduler::leave_outermost();
-    throw;
-  }
-  scheduler::leave_outermost();
+  scheduler::outermost_section inside;
+  meet(s, ch, direction, ops, data, exception);
 }
 
 [[gnu::noinline]] void channel_action_rare(

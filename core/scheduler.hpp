@@ -112,6 +112,15 @@ class scheduler {
   static void leave_outermost() noexcept {
     this_thread_scheduler->gate_.leave(false);
   }
+  // outermost_section: leave_outermost() at the end of a scope, however it
+  // ends (a cleanup, not a handler that rethrows: a kill unwinding through
+  // it pays no second search).
+  struct outermost_section {
+    outermost_section() noexcept = default;
+    outermost_section(const outermost_section&) = delete;
+    outermost_section& operator=(const outermost_section&) = delete;
+    ~outermost_section() { leave_outermost(); }
+  };
 
   // --- the operations of API.md §2–§3 and §5 (core/operations.cpp) ---
   // Each checks everything that can fail before it changes anything.

@@ -53,13 +53,8 @@ void core::schedule_body() {
     schedule_in_section(s);
     return;
   }
-  try {
-    s.schedule();
-  } catch (...) {
-    core::scheduler::leave_outermost();
-    throw;
-  }
-  core::scheduler::leave_outermost();
+  core::scheduler::outermost_section inside;
+  s.schedule();
 }
 
 void core::schedule_remove_body() { this_thread().schedule_remove(); }

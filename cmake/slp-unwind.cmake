@@ -11,6 +11,13 @@
 # through libunwind-generic, libunwind comes after libgcc_s in the search
 # order). Debian's static archive is not position independent, so the
 # shared library is linked.
+#
+# A cross build finds it in the toolchain's sysroot (CMAKE_FIND_ROOT_PATH):
+# for AArch64, /usr/aarch64-linux-gnu, where ci/install-deps.sh installs
+# Debian's arm64 libunwind repacked as libunwind-dev-arm64-cross. Under
+# qemu-aarch64 -L /usr/aarch64-linux-gnu the loader then takes
+# libunwind-aarch64.so.8 from the sysroot's lib like libstdc++, so the
+# test programs need no rpath or LD_LIBRARY_PATH.
 if(NOT TARGET slp::unwind)
   find_path(SLP_UNWIND_INCLUDE_DIR libunwind.h)
   find_library(SLP_UNWIND_LIBRARY NAMES unwind-generic)

@@ -240,13 +240,30 @@ bool keep(walk_state& w, std::size_t& n, word pc) noexcept {
 
 #if defined(SLP_WITH_UNWIND)
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "access_mem joins two words as a little-endian machine does");
+
+// access_mem: a word as the tasklet sees it. The AArch64 unwinder reads
+// the two instructions at a program counter (its signal-frame and PLT
+// checks) as one word at an address aligned to 4 only; such a word is
+// joined from the two aligned words it straddles. Refusing it would make
+// the unwinder take the start's x30 for its program counter, which is
+// wrong where the walk starts inside a function (the current tasklet's).
 int access_mem(unw_addr_space_t, unw_word_t address, unw_word_t* value,
                int write, void* arg) {
   if (write != 0) return -UNW_EREADONLYREG;
   const auto& w = *static_cast<const walk_state*>(arg);
-  word v = 0;
-  if (!read_word(w.view, address, &v)) return -UNW_EINVAL;
-  *value = v;
+  const word offset = address % sizeof(word);
+  word low = 0;
+  if (!read_word(w.view, address - offset, &low)) return -UNW_EINVAL;
+  if (offset != 0) {
+    word high = 0;
+    if (!read_word(w.view, address - offset + sizeof(word), &high)) {
+      return -UNW_EINVAL;
+    }
+    low = (low >> (8 * offset)) | (high << (8 * (sizeof(word) - offset)));
+  }
+  *value = low;
   return 0;
 }
 

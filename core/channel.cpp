@@ -54,25 +54,39 @@ inline void pass_value(bool sending, const detail::value_ops& ops,
 void channel_action_rare(channel_state& ch, int direction,
                          const detail::value_ops& ops, void* data,
                          const std::exception_ptr* exception);
+// Outermost: the fast path began the section (core/owner_gate.hpp), and
+// the function the rendezvous ends in ends it too (section_end): a kill
+// that unwinds the tasklet from there meets one cleanup, not two frames.
+template <bool Outermost>
 void meet(scheduler& s, channel_state& ch, int direction,
           const detail::value_ops& ops, void* data,
           const std::exception_ptr* exception);
+template <bool Outermost>
 [[gnu::noinline]] void hand_off(scheduler& s, channel_state& ch, int direction,
                                 const detail::value_ops& ops, void* data,
                                 const std::exception_ptr* exception);
+template <bool Outermost>
 [[gnu::noinline]] void hand_off_general(scheduler& s, channel_state& ch,
                                         int direction,
                                         const detail::value_ops& ops,
                                         void* data,
                                         const std::exception_ptr* exception);
-[[gnu::noinline]] void meet_outermost(scheduler& s, channel_state& ch,
-                                      int direction,
-                                      const detail::value_ops& ops, void* data,
-                                      const std::exception_ptr* exception);
-template <int Direction>
+template <int Direction, bool Outermost>
 [[gnu::noinline]] void wait_on(scheduler& s, channel_state& ch,
                                const detail::value_ops& ops, void* data,
                                const std::exception_ptr* exception);
+
+// section_end: with Outermost, leaves the section when the scope ends,
+// however it ends; without, nothing (the rare path's own section does).
+template <bool Outermost>
+struct section_end {
+  section_end() noexcept = default;
+  section_end(const section_end&) = delete;
+  section_end& operator=(const section_end&) = delete;
+  ~section_end() {
+    if constexpr (Outermost) scheduler::leave_outermost();
+  }
+};
 
 // channel_action: first the checks that change nothing (hooks, the
 // would-block decision and its errors), then, under the channel's lock,
@@ -103,18 +117,7 @@ inline void channel_action(channel_state& ch, int direction,
     channel_action_rare(ch, direction, ops, data, exception);
     return;
   }
-  meet_outermost(*s, ch, direction, ops, data, exception);
-}
-
-// meet_outermost: meet() in the section the fast path began, which ends
-// when it returns. Out of line, so that the entry point keeps no frame and
-// this one keeps nothing across the meeting (every waiting tasklet has
-// both in its slice).
-void meet_outermost(scheduler& s, channel_state& ch, int direction,
-                    const detail::value_ops& ops, void* data,
-                    const std::exception_ptr* exception) {
-  scheduler::outermost_section inside;
-  meet(s, ch, direction, ops, data, exception);
+  meet<true>(*s, ch, direction, ops, data, exception);
 }
 
 [[gnu::noinline]] void channel_action_rare(
@@ -130,22 +133,23 @@ void meet_outermost(scheduler& s, channel_state& ch, int direction,
                       direction > 0 ? balance >= 0 : balance <= 0);
   }
   ch.lock.lock();
-  meet(s, ch, direction, ops, data, exception);
+  meet<false>(s, ch, direction, ops, data, exception);
 }
 
 // meet: a partner waits (hand_off) or not (wait_on).
+template <bool Outermost>
 inline void meet(scheduler& s, channel_state& ch, int direction,
                  const detail::value_ops& ops, void* data,
                  const std::exception_ptr* exception) {
   const int balance = ch.balance.load(std::memory_order_relaxed);
   if (direction > 0 ? balance < 0 : balance > 0) {
-    hand_off(s, ch, direction, ops, data, exception);
+    hand_off<Outermost>(s, ch, direction, ops, data, exception);
     return;
   }
   if (direction > 0) {
-    wait_on<+1>(s, ch, ops, data, exception);
+    wait_on<+1, Outermost>(s, ch, ops, data, exception);
   } else {
-    wait_on<-1>(s, ch, ops, data, exception);
+    wait_on<-1, Outermost>(s, ch, ops, data, exception);
   }
 }
 
@@ -193,13 +197,27 @@ inline void meet(scheduler& s, channel_state& ch, int direction,
   self.mail.clear();  // a value handed to this receiver is destroyed
 }
 
+// unwind_mail: give_back_mail() when the scope is left by an exception
+// (armed until the code disarms it on its normal way out).
+struct unwind_mail {
+  tasklet_impl& self;
+  const detail::value_ops& ops;
+  void* data;
+  bool sending;
+  bool armed = true;
+  ~unwind_mail() {
+    if (armed) give_back_mail(self, ops, data, sending);
+  }
+};
+
 // wait_on: nobody waits on `ch` for the running tasklet: it parks there, a
 // sender with its value in its mailbox, until a partner arrives; a
 // receiver then takes its mail. One function per direction, so that each
 // keeps only what it needs.
-template <int Direction>
+template <int Direction, bool Outermost>
 void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
              void* data, const std::exception_ptr* exception) {
+  section_end<Outermost> end;
   channel_lock::held lock(ch.lock, std::adopt_lock);
   constexpr bool sending = Direction > 0;
   const char* op = operation_name(Direction);
@@ -215,17 +233,18 @@ void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
       post_own_mail(self, ops, data, exception);
     }
   }
-  try {
+  {
+    // Not parked after all (deadlock, switch trap, no memory), or woken
+    // with an exception (a kill): what is in the mailbox goes back. A
+    // cleanup, not a handler that rethrows, so that a kill unwinds the
+    // tasklet in one pass; disarmed on the way out, it costs the
+    // ping-pong nothing (BM_SlpChannelPingPong).
+    unwind_mail give_back{self, ops, data, sending};
     s.park(op, &ch, [&](tasklet_impl& me) {
       ch.append(me, Direction);
       lock.unlock();
     });
-  } catch (...) {
-    // Not parked after all (deadlock, switch trap, no memory), or woken
-    // with an exception. (A handler, not a destructor: a guard object
-    // would cost the ping-pong its stores, BM_SlpChannelPingPong.)
-    give_back_mail(self, ops, data, sending);
-    throw;
+    give_back.armed = false;
   }
   if (!sending) {
     // A receiver, resumed, takes what its partner left in its mailbox.
@@ -243,6 +262,7 @@ void wait_on(scheduler& s, channel_state& ch, const detail::value_ops& ops,
 // thread, and the caller continues (no schedule_all, and the preference
 // does not favour the partner); hand_off_general does the rest. The split
 // stays for BM_SlpChannelPingPong (channel_bench).
+template <bool Outermost>
 void hand_off(scheduler& s, channel_state& ch, int direction,
               const detail::value_ops& ops, void* data,
               const std::exception_ptr* exception) {
@@ -254,9 +274,11 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
       ch.schedule_all.load(std::memory_order_relaxed) ||
       (direction > 0 ? preference < 0
                      : preference > 0 || !partner.mail.holds(ops))) {
-    hand_off_general(s, ch, direction, ops, data, exception);  // takes the lock
+    // takes the lock
+    hand_off_general<Outermost>(s, ch, direction, ops, data, exception);
     return;
   }
+  section_end<Outermost> end;
   pass_value(direction > 0, ops, plain_size, partner, data);
   ch.unlink(partner);
   ch.lock.unlock();
@@ -279,9 +301,11 @@ void hand_off(scheduler& s, channel_state& ch, int direction,
   }
 }
 
+template <bool Outermost>
 void hand_off_general(scheduler& s, channel_state& ch, int direction,
                       const detail::value_ops& ops, void* data,
                       const std::exception_ptr* exception) {
+  section_end<Outermost> end;
   channel_lock::held lock(ch.lock, std::adopt_lock);
   const bool sending = direction > 0;
   tasklet_impl& partner = *ch.head;
@@ -308,17 +332,26 @@ void hand_off_general(scheduler& s, channel_state& ch, int direction,
     s.wake(partner);                      // [S, a, ..., z, P]
     s.release_pending();
   } else {
-    try {
-      s.wake_and_yield(partner, ch, was,
-                       schedule_all ? placement::tail : placement::first);
-    } catch (...) {
-      // A handler, not a guard object, whose stores every hand-off would
-      // pay (BM_SlpChannelPingPong/preference:-1).
-      if (s.switch_failed()) {
-        take_back_hand_off(partner, ops, data, sending, received);
+    // If the switch cannot happen, the value goes back where it came from
+    // (a cleanup, not a handler that rethrows: a kill of this tasklet,
+    // raised where it resumes, unwinds it in one pass).
+    struct take_back_on_unwind {
+      scheduler& s;
+      tasklet_impl& partner;
+      const detail::value_ops& ops;
+      void* data;
+      bool sending;
+      const std::exception_ptr& received;
+      bool armed = true;
+      ~take_back_on_unwind() {
+        if (armed && s.switch_failed()) {
+          take_back_hand_off(partner, ops, data, sending, received);
+        }
       }
-      throw;
-    }
+    } take_back{s, partner, ops, data, sending, received};
+    s.wake_and_yield(partner, ch, was,
+                     schedule_all ? placement::tail : placement::first);
+    take_back.armed = false;
   }
   if (received) std::rethrow_exception(received);
 }

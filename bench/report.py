@@ -185,11 +185,18 @@ def combine(runs):
 # --- formatting ---------------------------------------------------------------
 
 def fmt_ns(v):
+    """A figure in nanoseconds, without its unit (the caller writes it)."""
     if v is None:
         return "-"
-    if v >= 10000:
-        return f"{v / 1000:.1f} us"
     return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def fmt_ns_per(v, unit):
+    """A figure in nanoseconds with its unit ("ns/pass"), in microseconds
+    from 10 us on ("44.3 us/pass")."""
+    if v is not None and v >= 10000 and unit.startswith("ns"):
+        return f"{v / 1000:.1f} us{unit[2:]}"
+    return f"{fmt_ns(v)} {unit}"
 
 
 def fmt_bytes(v):
@@ -631,7 +638,7 @@ def workload_table(cases):
         if c["state"] != "ok":
             return c["state"]
         v = value(program, runtime, field, per)
-        return f"{fmt_ns(v)} {unit}" if per else fmt_duration(v)
+        return fmt_ns_per(v, unit) if per else fmt_duration(v)
 
     def rss_cell(program, runtime):
         c = case(program, runtime)

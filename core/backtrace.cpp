@@ -133,8 +133,9 @@ bool suspended_regs(const stack_view& v, word sp, start_regs* r) noexcept {
   // Strip the pointer authentication code (xpaclri: a no-op without PAC).
   register word x30 asm("x30") = lr;
   asm("hint #7" : "+r"(x30));
-  r->set(30, x30);
-  r->pc = x30;
+  const word stripped = x30;  // before a call changes x30
+  r->set(30, stripped);
+  r->pc = stripped;
   return true;
 #elif defined(__riscv) && __riscv_xlen == 64
   // s0 (x8), s1 (x9), s2-s11 (x18-x27), ra (x1)

@@ -627,48 +627,48 @@ bool binary(std::uint8_t op, word a, word b, word* v) noexcept {
   const auto sa = static_cast<std::intptr_t>(a);
   const auto sb = static_cast<std::intptr_t>(b);
   switch (op) {
-    case 0x1a:
+    case 0x1a:  // DW_OP_and
       *v = a & b;
-      return true;  // DW_OP_and
-    case 0x1c:
+      return true;
+    case 0x1c:  // DW_OP_minus
       *v = a - b;
-      return true;  // DW_OP_minus
-    case 0x21:
+      return true;
+    case 0x21:  // DW_OP_or
       *v = a | b;
-      return true;  // DW_OP_or
-    case 0x22:
+      return true;
+    case 0x22:  // DW_OP_plus
       *v = a + b;
-      return true;  // DW_OP_plus
-    case 0x24:
+      return true;
+    case 0x24:  // DW_OP_shl
       *v = b < 64 ? a << b : 0;
-      return true;  // DW_OP_shl
-    case 0x25:
+      return true;
+    case 0x25:  // DW_OP_shr
       *v = b < 64 ? a >> b : 0;
-      return true;  // DW_OP_shr
-    case 0x26:      // DW_OP_shra
+      return true;
+    case 0x26:  // DW_OP_shra
       *v = static_cast<word>(b < 64 ? sa >> b : (sa < 0 ? -1 : 0));
       return true;
-    case 0x27:
+    case 0x27:  // DW_OP_xor
       *v = a ^ b;
-      return true;  // DW_OP_xor
-    case 0x29:
+      return true;
+    case 0x29:  // DW_OP_eq
       *v = sa == sb;
-      return true;  // DW_OP_eq
-    case 0x2a:
+      return true;
+    case 0x2a:  // DW_OP_ge
       *v = sa >= sb;
-      return true;  // DW_OP_ge
-    case 0x2b:
+      return true;
+    case 0x2b:  // DW_OP_gt
       *v = sa > sb;
-      return true;  // DW_OP_gt
-    case 0x2c:
+      return true;
+    case 0x2c:  // DW_OP_le
       *v = sa <= sb;
-      return true;  // DW_OP_le
-    case 0x2d:
+      return true;
+    case 0x2d:  // DW_OP_lt
       *v = sa < sb;
-      return true;  // DW_OP_lt
-    case 0x2e:
+      return true;
+    case 0x2e:  // DW_OP_ne
       *v = sa != sb;
-      return true;  // DW_OP_ne
+      return true;
     default:
       return false;
   }
@@ -704,35 +704,35 @@ bool evaluate(const std::uint8_t* block, const registers& r,
         case 0x03:  // DW_OP_addr
           v = c.fixed<word>();
           break;
-        case 0x08:
+        case 0x08:  // DW_OP_const1u
           v = c.byte();
-          break;  // const1u
-        case 0x09:
+          break;
+        case 0x09:  // DW_OP_const1s
           v = static_cast<word>(std::intptr_t{c.fixed<std::int8_t>()});
           break;
-        case 0x0a:
+        case 0x0a:  // DW_OP_const2u
           v = c.fixed<std::uint16_t>();
-          break;  // const2u
-        case 0x0b:
+          break;
+        case 0x0b:  // DW_OP_const2s
           v = static_cast<word>(std::intptr_t{c.fixed<std::int16_t>()});
           break;
-        case 0x0c:
+        case 0x0c:  // DW_OP_const4u
           v = c.fixed<std::uint32_t>();
-          break;  // const4u
-        case 0x0d:
+          break;
+        case 0x0d:  // DW_OP_const4s
           v = static_cast<word>(std::intptr_t{c.fixed<std::int32_t>()});
           break;
-        case 0x0e:  // const8u
-        case 0x0f:
+        case 0x0e:  // DW_OP_const8u
+        case 0x0f:  // DW_OP_const8s
           v = static_cast<word>(c.fixed<std::uint64_t>());
           break;
-        case 0x10:
+        case 0x10:  // DW_OP_constu
           v = static_cast<word>(c.uleb());
-          break;  // constu
-        case 0x11:
+          break;
+        case 0x11:  // DW_OP_consts
           v = static_cast<word>(c.sleb());
-          break;      // consts
-        case 0x92: {  // bregx
+          break;
+        case 0x92: {  // DW_OP_bregx
           const std::uint64_t n = c.uleb();
           const word offset = static_cast<word>(c.sleb());
           if (!tracked(n) || !r.has(static_cast<int>(n))) return false;

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
-# slp — finds libunwind (Debian: libunwind-dev) for the backtraces of
-# suspended tasklets (SLP_WITH_UNWIND) and defines the imported target
+# slp — finds libunwind (Debian: libunwind-dev) for the function names in
+# backtraces (SLP_WITH_UNWIND) and defines the imported target
 # slp::unwind. Used by slp's own build and by the installed package config,
 # so that a find_package(slp) consumer links what the static libslp.a needs.
 #
-# slp links the generic (remote-capable) library, libunwind-generic, and
-# not libunwind itself: only the generic one can walk an address space of
-# slp's making, and linking libunwind directly would put its _Unwind_*
+# slp links the generic library, libunwind-generic, whose interface
+# (libunwind.h without UNW_LOCAL_ONLY) core/backtrace.cpp uses, and not
+# libunwind itself: linking libunwind directly would put its _Unwind_*
 # functions ahead of libgcc's for the program's C++ exceptions (linked
 # through libunwind-generic, libunwind comes after libgcc_s in the search
 # order). Debian's static archive is not position independent, so the

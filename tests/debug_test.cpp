@@ -4,7 +4,10 @@
 // whose slice is on the heap, with the function names of known frames;
 // that taking one changes nothing; the refusal for another thread's
 // tasklet; backtraces inside a hook and a signal handler; dump_tasklets();
-// the deadlock_error message; the C counterparts.
+// the deadlock_error message; the C counterparts. Checks by return address
+// (what the probes saw themselves) run in every build, with names or not:
+// a frame without a frame pointer and a signal frame, which only a walk by
+// the unwind tables crosses.
 //
 // The probes are functions with external linkage that are never inlined
 // or cloned (noipa: an -O3 build clones them for constant arguments) and
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "core/backtrace.hpp"
+#include "core/handle_access.hpp"
 #include "core/sanitizer.hpp"
 #include "slp/slp.h"
 #include "slp/slp.hpp"
@@ -76,6 +80,19 @@ void* marked_return = nullptr;
   return r + 1;
 }
 
+// above_no_frame_pointer calls no_frame_pointer, built without a frame
+// pointer (tests/debug_no_frame_pointer.cpp), which calls marked_leaf.
+int no_frame_pointer(slp::channel<int>* c);
+extern void* no_frame_pointer_return;
+void* above_return = nullptr;
+
+[[gnu::noipa]] int above_no_frame_pointer(slp::channel<int>* c) {
+  above_return = __builtin_return_address(0);
+  const int r = no_frame_pointer(c);
+  sink = sink + r;
+  return r + 1;
+}
+
 void* current_return = nullptr;
 
 [[gnu::noipa]] std::vector<slp::frame> marked_current() {
@@ -94,7 +111,31 @@ std::vector<slp::frame> in_handler;  // set by on_signal
   return sink;
 }
 
+// on_signal_walk and raise_marked: the handler walks the tasklet
+// `walked` (the one the signal interrupted) into `walk`, allocating
+// nothing; both record their return addresses.
+slp::core::tasklet_impl* walked = nullptr;
+void* walk[64];
+std::size_t walk_size = 0;
+void* handler_return = nullptr;
+void* raiser_return = nullptr;
+
+[[gnu::noipa]] void on_signal_walk(int) {
+  handler_return = __builtin_return_address(0);
+  walk_size = slp::core::walk_frames(*walked, walk, 64, nullptr);
+}
+
+[[gnu::noipa]] int raise_marked() {
+  raiser_return = __builtin_return_address(0);
+  std::raise(SIGUSR1);
+  sink = sink + 1;
+  return sink;
+}
+
 }  // namespace probe
+
+// The first frame of every tasklet (arch/switch_*.S; hidden in libslp.a).
+extern "C" void slp_tasklet_trampoline();
 
 namespace slp::test {
 namespace {
@@ -109,6 +150,23 @@ std::string listing(const std::vector<frame>& frames) {
   std::ostringstream out;
   for (const frame& f : frames) out << f.address << ' ' << f.function << '\n';
   return out.str();
+}
+
+// index_of: the index of the frame at `address`, or -1.
+int index_of(const std::vector<frame>& frames, void* address) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].address == address) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// in_trampoline: whether `address` is where a tasklet's function returns
+// to in slp_tasklet_trampoline: after its landing pad, two register moves
+// and the call (arch/switch_*.S), within its first 32 bytes.
+bool in_trampoline(void* address) {
+  const auto start = reinterpret_cast<std::uintptr_t>(&slp_tasklet_trampoline);
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  return at > start && at - start <= 32;
 }
 
 // position: the index of the first frame named `name` at or after `from`,
@@ -195,6 +253,53 @@ void marked_frames(bool evict) {
       << listing(frames);
   c.send(1);
   if (evict) other.send(1);
+}
+
+// no_frame_pointer_frames: a tasklet parked in probe::marked_leaf under
+// probe::no_frame_pointer, a frame without a frame pointer, resident or
+// (with `evict`) in a slice. Its walk has the return addresses into
+// no_frame_pointer, above_no_frame_pointer and their caller in a row; a
+// frame-pointer walk would miss the middle one, and stop short.
+void no_frame_pointer_frames(bool evict) {
+  channel<int> c;
+  channel<int> other;
+  tasklet t{[&] { probe::above_no_frame_pointer(&c); }};
+  t();
+  run();
+  tasklet e{[&] { probe::park_here(&other); }};
+  if (evict) {
+    e();
+    run();
+    EXPECT_GT(t.stack_bytes(), 16u * 1024) << "the large frame is saved";
+  } else {
+    EXPECT_EQ(t.stack_bytes(), 0u);
+  }
+  const std::vector<frame> frames = t.backtrace();
+  const int leaf = index_of(frames, probe::leaf_return);
+  ASSERT_GE(leaf, 0) << listing(frames);
+  ASSERT_LT(leaf + 2, static_cast<int>(frames.size())) << listing(frames);
+  const auto at = [&](int i) { return frames[static_cast<std::size_t>(i)]; };
+  EXPECT_EQ(at(leaf + 1).address, probe::no_frame_pointer_return)
+      << listing(frames);
+  EXPECT_EQ(at(leaf + 2).address, probe::above_return) << listing(frames);
+  EXPECT_TRUE(in_trampoline(frames.back().address)) << listing(frames);
+  if (core::with_names()) {
+    EXPECT_EQ(at(leaf).function, "probe::no_frame_pointer(slp::channel<int>*)")
+        << listing(frames);
+    EXPECT_EQ(at(leaf + 1).function,
+              "probe::above_no_frame_pointer(slp::channel<int>*)")
+        << listing(frames);
+  }
+  c.send(1);
+  if (evict) other.send(1);
+}
+
+TEST_F(DebugTest, FrameWithoutFramePointerOfAResidentTasklet) {
+  in_thread(8, [] { no_frame_pointer_frames(false); });
+}
+
+TEST_F(DebugTest, FrameWithoutFramePointerOfAnEvictedTasklet) {
+  in_thread(1, [] { no_frame_pointer_frames(true); });
 }
 
 TEST_F(DebugTest, CurrentTaskletStartsWhereBacktraceWasCalled) {
@@ -507,6 +612,34 @@ TEST_F(DebugTest, BacktraceInsideASignalHandlerWorks) {
   EXPECT_EQ(handler, 1) << listing(probe::in_handler);
   EXPECT_GT(raiser, handler) << listing(probe::in_handler);
   EXPECT_EQ(names.back(), "slp_tasklet_trampoline");
+}
+
+TEST_F(DebugTest, WalkInsideASignalHandlerCrossesTheSignalFrame) {
+  // The walk alone, which allocates nothing: from the handler, through
+  // the frame the kernel pushed for the signal, to the tasklet's first.
+  struct sigaction action {};
+  struct sigaction old {};
+  action.sa_handler = &probe::on_signal_walk;
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &action, &old), 0);
+  probe::walk_size = 0;
+  tasklet t{[] {
+    probe::walked = core::handle_access::impl(current());
+    probe::raise_marked();
+  }};
+  t();
+  run();
+  ASSERT_EQ(sigaction(SIGUSR1, &old, nullptr), 0);
+  std::vector<frame> frames(probe::walk_size);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    frames[i].address = probe::walk[i];
+  }
+  // Frame 0 is in the handler, after its call of the walk; frame 1 is
+  // where the handler returns to, the signal's return trampoline.
+  EXPECT_EQ(index_of(frames, probe::handler_return), 1) << listing(frames);
+  EXPECT_GT(index_of(frames, probe::raiser_return), 2) << listing(frames);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_TRUE(in_trampoline(frames.back().address)) << listing(frames);
 }
 
 TEST_F(DebugTest, ThousandTasklets) {

@@ -102,8 +102,8 @@ inline void channel_action(channel_state& ch, int direction,
                            const detail::value_ops& ops, void* data,
                            const std::exception_ptr* exception) {
   scheduler* s = scheduler::if_exists();
-  if (s == nullptr || s->hooks().running() || s->requests().pending() ||
-      s->gate().inside() ||
+  // A hook runs inside a section: gate().inside() covers hooks().running().
+  if (s == nullptr || s->gate().inside() || s->requests().pending() ||
       published_hooks.load(std::memory_order_acquire) != nullptr) {
     channel_action_rare(ch, direction, ops, data, exception);
     return;

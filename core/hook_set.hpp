@@ -37,7 +37,8 @@ extern std::atomic<const hook_set*> published_hooks
 // hook_dispatch: one thread's calls of the hooks in force.
 class hook_dispatch {
  public:
-  // running: a hook of this thread runs now.
+  // running: a hook of this thread runs now (always inside a section of
+  // the thread's gate, core/owner_gate.hpp).
   [[nodiscard]] bool running() const noexcept { return in_hook_; }
   // schedule: a switch from `from` to `to` (either null at a tasklet's
   // start or end); an exception from the callback is reported, not raised.

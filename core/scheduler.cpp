@@ -72,6 +72,7 @@ scheduler::scheduler()
   main_->state = context::status::running;
   running_ = main_;
   ring_.append(*main_);
+  owner_gate::section inside(gate_);  // hooks run inside a section
   hooks_.schedule(nullptr, main_);
 }
 

@@ -126,8 +126,8 @@ void scheduler::schedule_after_incoming() {
   schedule();
 }
 
+// Its section is its entry point's (core/scheduler_api.cpp).
 void scheduler::schedule_remove() {
-  owner_gate::section inside(gate_);
   drain_incoming();
   park("slp::schedule_remove", nullptr, [](tasklet_impl&) {});
 }

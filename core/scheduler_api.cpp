@@ -36,28 +36,38 @@ std::size_t run_count() {
 }
 
 namespace {
-// schedule_in_section: schedule() where the fast way in does not apply: a
-// section is open already (a hook, a destructor slp runs), or entering
-// needs a call (a visitor at the gate, no membarrier).
-[[gnu::noinline]] void schedule_in_section(core::scheduler& s) {
+// in_section: `op` where the fast way in does not apply: a section is open
+// already (a hook, a destructor slp runs), or entering needs a call (a
+// visitor at the gate, no membarrier).
+template <void (core::scheduler::*Op)()>
+[[gnu::noinline]] void in_section(core::scheduler& s) {
   core::owner_gate::section inside(s.gate());
-  s.schedule();
+  (s.*Op)();
+}
+
+// outermost: `op` in a section of its own, which keeps nothing across it
+// but this frame's return address (it is in the slice of every tasklet
+// suspended there).
+template <void (core::scheduler::*Op)()>
+void outermost(core::scheduler& s) {
+  if (s.gate().inside() || !s.gate().try_enter_outermost()) {
+    in_section<Op>(s);
+    return;
+  }
+  core::scheduler::outermost_section inside;
+  (s.*Op)();
 }
 }  // namespace
 
 // slp::schedule() and slp::schedule_remove() are thunks in
 // arch/switch_entries.S that call these.
 void core::schedule_body() {
-  core::scheduler& s = this_thread();
-  if (s.gate().inside() || !s.gate().try_enter_outermost()) {
-    schedule_in_section(s);
-    return;
-  }
-  core::scheduler::outermost_section inside;
-  s.schedule();
+  outermost<&core::scheduler::schedule>(this_thread());
 }
 
-void core::schedule_remove_body() { this_thread().schedule_remove(); }
+void core::schedule_remove_body() {
+  outermost<&core::scheduler::schedule_remove>(this_thread());
+}
 
 std::optional<tasklet> run(const run_options& options) {
   return this_thread().run_watchdog(options);

@@ -475,6 +475,46 @@ TEST_F(ThreadTest, RemoteInsertAndKillTakeEffectBeforeTheyReturn) {
   EXPECT_FALSE(blocked->alive());
 }
 
+// API.md §8 (DESIGN.md, "Threads"): a hook runs inside an operation of its
+// thread, so it cannot act on another thread's tasklet (two threads in
+// hooks could wait for each other): slp::error naming the operation, and
+// the target is as it was.
+TEST_F(ThreadTest, AHookCannotActOnAnotherThreadsTasklet) {
+  steps step;
+  std::optional<tasklet> paused;
+  {
+    worker_thread worker([&] {
+      paused.emplace([] {});
+      (*paused)();
+      paused->remove();
+      step.reach(1);
+      step.wait_for(2);
+    });
+    step.wait_for(1);
+    std::string refused;
+    set_schedule_callback(
+        [&](const std::optional<tasklet>&, const std::optional<tasklet>&) {
+          if (!refused.empty()) return;
+          try {
+            paused->insert();
+            refused = "no error";
+          } catch (const error& e) {
+            refused = e.what();
+          }
+        });
+    tasklet other([] {});
+    other();
+    schedule();  // the hook runs at this switch
+    set_schedule_callback(nullptr);
+    EXPECT_EQ(refused,
+              "slp::tasklet::insert: can't act on another thread's tasklet "
+              "from inside a hook or anything else slp runs in the middle of "
+              "an operation");
+    EXPECT_TRUE(paused->paused());
+    step.reach(2);
+  }
+}
+
 // API.md §8 under load: while a worker switches among its tasklets as fast
 // as it can, main removes one of them and inserts it again, hundreds of
 // times. A removal refused because the target was the worker's current

@@ -258,10 +258,10 @@ deb_package() {
 # no error, no leak, no "client switching stacks" warning. Death tests fork
 # and abort on purpose, and valgrind's CPU emulation does not honour SSE
 # rounding modes in arithmetic, so those few tests run elsewhere only. So do
-# the two whose main thread never blocks while a second thread must get
-# thousands of turns (*WhileTheFirstIsBusy, *ThatThenEndsIsNotLost):
-# valgrind runs one thread at a time and switches rarely, and they take
-# many minutes there.
+# the three whose main thread never blocks while a second thread must get
+# thousands of turns (*WhileTheFirstIsBusy, *ThatThenEndsIsNotLost,
+# *WhileTheOwnerSwitches): valgrind runs one thread at a time and switches
+# rarely, and they take many minutes there.
 valgrind_memcheck() {
   local dir=$root/build/valgrind log status=0
   cmake --preset valgrind >/dev/null
@@ -276,7 +276,7 @@ valgrind_memcheck() {
         "$bin" --programs 300 --seed 1 >"$log" 2>&1 || status=1
     else
       valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-        "$bin" --gtest_filter='-*Death*:*FpRoundingMode*:*WhileTheFirstIsBusy:*ThatThenEndsIsNotLost' >"$log" 2>&1 || status=1
+        "$bin" --gtest_filter='-*Death*:*FpRoundingMode*:*WhileTheFirstIsBusy:*ThatThenEndsIsNotLost:*WhileTheOwnerSwitches' >"$log" 2>&1 || status=1
     fi
     if grep -q 'switching stacks' "$log"; then status=1; fi
     echo "   $(basename "$bin"): $(grep -cE '^\[       OK' "$log") tests under memcheck, status $status"

@@ -6,8 +6,10 @@
 // It is assembled from parts, each in a file of its own: the runnables
 // ring and its undo journal (core/runnables.hpp), the watchdog
 // (core/watchdog.hpp), the inbox of other threads' requests and the
-// thread's sleep (core/inbox.hpp), the hook dispatch (core/hook_set.hpp)
-// the list of the thread's tasklets (core/thread_tasklets.hpp) and, once
+// thread's sleep (core/inbox.hpp), the gate through which other threads
+// act on it at once (core/owner_gate.hpp), the hook dispatch
+// (core/hook_set.hpp), the list of the thread's tasklets
+// (core/thread_tasklets.hpp) and, once
 // the thread waits on time or I/O, its reactor (core/reactor.hpp). How a
 // switch happens is the stack engine's business (core/stack_engine.hpp).
 //

@@ -46,6 +46,12 @@ constexpr int ra_column = 1;
 #error "cfi_walk.hpp: no DWARF register map for this architecture"
 #endif
 
+// tracked: whether a walk keeps DWARF register n; rules of the others
+// (floating point and vector registers) are read and ignored.
+constexpr bool tracked(std::uint64_t n) noexcept {
+  return n < static_cast<std::uint64_t>(register_count);
+}
+
 // registers: a frame's registers as far as the walk knows them.
 struct registers {
   word value[register_count] = {};

@@ -37,10 +37,15 @@ esac
 export DEBIAN_FRONTEND=noninteractive
 apt=(apt-get -o DPkg::Lock::Timeout=600 -y -qq)
 
+# installed PACKAGE: dpkg has PACKAGE installed.
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
 install_missing() {
   local missing=() p
   for p in "${wanted[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    installed "$p" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -93,8 +98,7 @@ fetch_benchmark_source() {
 install_arm64_cross() {
   local missing=() p work added_arm64=false
   for p in "${arm64_cross[@]}"; do
-    dpkg-query -W -f='${Status}' "$p-arm64-cross" 2>/dev/null | grep -q 'install ok installed' ||
-      missing+=("$p")
+    installed "$p-arm64-cross" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
